@@ -1,0 +1,52 @@
+# serverless-lab: one entry point. Every target sets up .venv first (idempotent: a stamp
+# keyed on the dependency files makes the second run instant).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+KERNEL := serverless-lab
+DEPS_HASH := $(shell cat pyproject.toml environment.yml | sha256sum | cut -c1-16)
+STAMP := $(VENV)/.setup-$(DEPS_HASH)
+PORT ?= 4566
+
+.PHONY: help setup run test lint lab serve bench clean
+
+help:
+	@echo "make run    - main job: set up, execute every notebook offline into build/"
+	@echo "make test   - set up, lint (ruff) and test (pytest: unit, conformance, notebooks)"
+	@echo "make lab    - set up, open JupyterLab on notebooks/ with the project kernel"
+	@echo "make serve  - lab serve on http://127.0.0.1:$(PORT) in the foreground"
+	@echo "make bench  - benchmarks against floors measured in the same run"
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml environment.yml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed, found " + sys.version' 
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (serverless-lab)"
+	rm -f $(VENV)/.setup-*
+	touch $(STAMP)
+
+run: setup
+	$(PY) -m lab build
+
+test: setup
+	$(VENV)/bin/ruff check lab tests benchmarks notebooks
+	$(VENV)/bin/pytest
+
+lint: setup
+	$(VENV)/bin/ruff check lab tests benchmarks notebooks
+
+lab: setup
+	$(VENV)/bin/jupyter lab notebooks/
+
+serve: setup
+	$(VENV)/bin/lab serve --port $(PORT)
+
+bench: setup
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache

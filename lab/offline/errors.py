@@ -1,0 +1,37 @@
+"""AWS-shaped error responses for the lab's own routes.
+
+botocore reads the error code from `x-amzn-ErrorType` (REST-JSON services such as
+Lambda and API Gateway) or from `__type` in the body (JSON 1.0 services such as SQS), so
+every error carries both, plus a `message`: clients see the same exceptions as on AWS.
+"""
+
+import json
+
+from werkzeug.wrappers import Response
+
+
+def aws_error(code: str, message: str, status: int, *, sender_fault: bool = True,
+              json_type_prefix: str = "", extra: dict | None = None) -> Response:
+    """An error in AWS's JSON shape (`ClientError` code, message and HTTP status)."""
+    body = {"__type": f"{json_type_prefix}{code}", "message": message, "Message": message,
+            "Type": "User" if sender_fault else "Service"}
+    if extra:
+        body.update(extra)
+    headers = {"x-amzn-ErrorType": code, "x-amzn-RequestId": new_request_id()}
+    if json_type_prefix:  # JSON 1.0 services also send the query-compatible code
+        headers["x-amzn-query-error"] = f"{code};{'Sender' if sender_fault else 'Receiver'}"
+    return Response(json.dumps(body), status=status, headers=headers,
+                    content_type="application/json")
+
+
+def json_response(payload: object, status: int = 200, headers: dict | None = None) -> Response:
+    hdrs = {"x-amzn-RequestId": new_request_id()}
+    hdrs.update(headers or {})
+    return Response(json.dumps(payload), status=status, headers=hdrs,
+                    content_type="application/json")
+
+
+def new_request_id() -> str:
+    import uuid
+
+    return str(uuid.uuid4())

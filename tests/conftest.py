@@ -1,0 +1,28 @@
+"""Shared fixtures: one `lab serve` child for the whole run, reset between tests that ask."""
+
+from __future__ import annotations
+
+import pytest
+
+from lab.offline.process import ServeProcess
+from lab.targets import OfflineTarget
+
+
+@pytest.fixture(scope="session")
+def serve_process():
+    process = ServeProcess()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def cloud(serve_process) -> OfflineTarget:
+    """An offline target on the session's endpoint (state shared across tests)."""
+    return OfflineTarget(serve_process.url)
+
+
+@pytest.fixture
+def clean_cloud(cloud) -> OfflineTarget:
+    """The session's offline target, reset to an empty account before the test."""
+    cloud.reset()
+    return cloud

@@ -1,0 +1,25 @@
+"""Every notebook runs offline, top to bottom, in a fresh kernel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lab.notebooks import execute_notebook, list_notebooks
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = list_notebooks(ROOT / "notebooks")
+
+
+@pytest.mark.notebook
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_executes_offline(path, tmp_path, monkeypatch):
+    monkeypatch.delenv("LAB_ENDPOINT_URL", raising=False)
+    monkeypatch.setenv("LAB_TARGET", "offline")
+    nb, seconds = execute_notebook(path, tmp_path / path.name)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
+    assert not errors
+    print(f"{path.name}: {seconds:.1f} s")

@@ -1,0 +1,150 @@
+"""`lab serve`: the endpoint contract every notebook and later feature relies on."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.request
+
+import pytest
+
+from lab.offline.process import ServeProcess
+from lab.targets import OfflineTarget
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie still answers kill(0); it is gone for our purposes once it is not running
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _wait_gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _pid_alive(pid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_starts_and_answers_within_two_seconds():
+    started = time.monotonic()
+    process = ServeProcess()
+    try:
+        with urllib.request.urlopen(f"{process.url}/_lab/health", timeout=2) as resp:
+            assert resp.status == 200
+        assert time.monotonic() - started < 2.0
+    finally:
+        process.stop()
+
+
+def test_health_reports_ready_moto_version_and_services(serve_process):
+    with urllib.request.urlopen(f"{serve_process.url}/_lab/health", timeout=2) as resp:
+        assert resp.headers["Content-Type"].startswith("application/json")
+        body = json.load(resp)
+    assert body["status"] == "ready"
+    assert body["moto"].startswith("5.2.")
+    assert "control_plane" in body["services"]
+
+
+def test_port_zero_picks_a_free_port_and_prints_the_ready_line():
+    proc = subprocess.Popen([sys.executable, "-m", "lab", "serve", "--port", "0"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("lab serve: ready at http://127.0.0.1:")
+        port = int(line.rsplit(":", 1)[1])
+        assert port not in (0, 4566)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=10)
+    assert proc.returncode == 0, "SIGTERM is a clean shutdown"
+    assert "lab serve: stopped" in out
+
+
+def test_port_in_use_is_a_clear_error_not_a_traceback():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "lab", "serve", "--port", str(port)],
+                                capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_invalid_host_is_a_clear_error():
+    result = subprocess.run([sys.executable, "-m", "lab", "serve", "--host", "no.such.host.invalid",
+                             "--port", "0"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert "invalid host 'no.such.host.invalid'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_second_os_process_sees_the_same_state(clean_cloud):
+    clean_cloud.client("sqs").create_queue(QueueName="shared-state")
+    script = textwrap.dedent(f"""
+        from lab.targets import OfflineTarget
+        sqs = OfflineTarget({clean_cloud.endpoint_url!r}).client("sqs")
+        print(sqs.list_queues()["QueueUrls"])
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True, timeout=60).stdout
+    assert "shared-state" in out
+
+
+def test_no_process_is_left_behind_when_the_parent_is_killed():
+    parent = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent("""
+            import time, lab
+            t = lab.connect()
+            print(t.pid, t.endpoint_url, flush=True)
+            time.sleep(600)
+        """)], stdout=subprocess.PIPE, text=True)
+    try:
+        pid_text, url = parent.stdout.readline().split()
+        serve_pid = int(pid_text)
+        assert _pid_alive(serve_pid)
+    finally:
+        parent.kill()  # SIGKILL: no atexit, no cleanup code runs in the parent
+        parent.wait()
+    assert _wait_gone(serve_pid, timeout=5), "lab serve outlived its parent"
+    port = int(url.rsplit(":", 1)[1])
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))  # the port is free again
+
+
+def test_aws_cli_works_against_lab_serve(clean_cloud):
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+               AWS_DEFAULT_REGION="us-east-1")
+    env.pop("AWS_PROFILE", None)
+    aws = [sys.executable, "-m", "awscli", "--endpoint-url", clean_cloud.endpoint_url]
+    out = subprocess.run(aws + ["sqs", "create-queue", "--queue-name", "from-cli"],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "from-cli" in json.loads(out.stdout)["QueueUrl"]
+    urls = OfflineTarget(clean_cloud.endpoint_url).client("sqs").list_queues()["QueueUrls"]
+    assert any(u.endswith("/from-cli") for u in urls)
+
+
+@pytest.mark.parametrize("path", ["/moto-api/reset", "/_lab/reset"])
+def test_reset_forgets_every_resource(cloud, path):
+    sqs = cloud.client("sqs")
+    sqs.create_queue(QueueName="to-forget")
+    req = urllib.request.Request(cloud.endpoint_url + path, method="POST", data=b"")
+    urllib.request.urlopen(req, timeout=10).close()
+    assert "QueueUrls" not in sqs.list_queues()
