@@ -27,8 +27,10 @@ log = logging.getLogger("lab.serve")
 ACCOUNT_ID = "123456789012"  # moto's default account
 DEFAULT_REGION = "us-east-1"
 
-# Extensions, in the order their routes are tried. Each module has `install(app)`.
-EXTENSIONS: list[str] = []
+# Extensions, in the order they are installed and their routes tried. Each module has
+# `install(app)`; see docs/architecture.md for the contract between them.
+EXTENSIONS: list[str] = [
+]
 
 
 @dataclass
@@ -66,6 +68,8 @@ class LabApp:
         self.routes: list[Route] = []
         self.extensions: list[str] = []
         self.health_info: dict[str, object] = {}
+        # In-process services extensions offer each other, e.g. services["lambda"].invoke().
+        self.services: dict[str, object] = {}
         self._shutdown_hooks: list[Callable[[], None]] = []
         self._reset_hooks: list[Callable[[], None]] = []
         self._moto = DomainDispatcherApplication(create_backend_app)

@@ -35,3 +35,15 @@ def new_request_id() -> str:
     import uuid
 
     return str(uuid.uuid4())
+
+
+class LabAwsError(Exception):
+    """An AWS API error raised inside the lab; `to_response()` gives AWS's shape."""
+
+    def __init__(self, code: str, message: str, status: int = 400, *, sender_fault: bool = True):
+        super().__init__(f"{code}: {message}")
+        self.code, self.message, self.status, self.sender_fault = code, message, status, sender_fault
+
+    def to_response(self, json_type_prefix: str = "") -> Response:
+        return aws_error(self.code, self.message, self.status, sender_fault=self.sender_fault,
+                         json_type_prefix=json_type_prefix)
