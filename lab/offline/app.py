@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from werkzeug.wrappers import Request, Response
 
-from lab.offline.errors import aws_error
+from lab.offline.errors import LabAwsError, aws_error
 
 log = logging.getLogger("lab.serve")
 
@@ -116,6 +116,8 @@ class LabApp:
             if route.matches(request):
                 try:
                     response = route.handle(request)
+                except LabAwsError as exc:
+                    response = exc.to_response()
                 except Exception as exc:  # an AWS-shaped 500, never a bare traceback
                     log.error("route %s failed:\n%s", route.name, traceback.format_exc())
                     response = aws_error("ServiceException", f"lab {route.name}: {exc}", 500,
