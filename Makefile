@@ -33,11 +33,11 @@ run: setup
 	$(PY) -m lab build
 
 test: setup
-	$(VENV)/bin/ruff check lab tests benchmarks notebooks
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 
 lint: setup
-	$(VENV)/bin/ruff check lab tests benchmarks notebooks
+	$(VENV)/bin/ruff check .
 
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks/
