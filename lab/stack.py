@@ -1,0 +1,350 @@
+"""Step-by-step builders shared by the notebooks: queues, roles, functions, mappings, HTTP
+APIs. Create-or-get (re-running a cell is safe), every resource tagged with the stack's run
+id, and `teardown()` deletes what this stack created, newest first.
+
+The notebooks show each boto3 call in full the first time; afterwards they use these.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from botocore.exceptions import ClientError
+
+PROJECT_TAG = "serverless-lab"
+RUN_TAG = "lab:run-id"
+PROJECT_TAG_KEY = "lab:project"
+MAX_MESSAGE_SIZE = 1_048_576  # SQS MaximumMessageSize upper bound (1 MiB), AWS what's-new 2025-08-04
+DEFAULT_RUNTIME = "python3.12"
+
+
+def new_run_id() -> str:
+    """A short id that names and tags everything one run creates."""
+    return uuid.uuid4().hex[:8]
+
+
+def zip_function(module: str | Path, extra_files: dict[str, str] | None = None) -> bytes:
+    """A deployment zip: `module` is a name in lab/functions ("hello") or a .py path.
+
+    The file is stored under its own name, so the handler is `<module>.handler`.
+    """
+    if isinstance(module, Path) or str(module).endswith(".py"):
+        path = Path(module)
+        name, source = path.name, path.read_text()
+    else:
+        name = f"{module}.py"
+        source = resources.files("lab.functions").joinpath(name).read_text()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(name, source)
+        for arcname, text in (extra_files or {}).items():
+            zf.writestr(arcname, text)
+    return buf.getvalue()
+
+
+def _tags_list(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
+@dataclass
+class Queue:
+    name: str
+    url: str
+    arn: str
+
+
+@dataclass
+class Function:
+    name: str
+    arn: str
+    role_arn: str
+    timeout: int
+    memory_size: int
+
+
+@dataclass
+class Created:
+    kind: str
+    ident: str
+    extra: dict = field(default_factory=dict)
+
+
+class Stack:
+    """What one notebook (or experiment) builds on a target, and how to take it down."""
+
+    def __init__(self, target, name: str, run_id: str | None = None):
+        self.target = target
+        self.name = name
+        self.run_id = run_id or new_run_id()
+        self.tags = {RUN_TAG: self.run_id, PROJECT_TAG_KEY: PROJECT_TAG}
+        self.created: list[Created] = []
+        self._clients: dict[str, object] = {}
+
+    # -- helpers ------------------------------------------------------------------------
+    def client(self, service: str):
+        if service not in self._clients:
+            self._clients[service] = self.target.client(service)
+        return self._clients[service]
+
+    def resource_name(self, base: str) -> str:
+        """Names carry the stack name (and the run id on AWS, where names must not clash)."""
+        if getattr(self.target, "is_offline", True):
+            return f"{self.name}-{base}"
+        return f"{self.name}-{self.run_id}-{base}"
+
+    def _record(self, kind: str, ident: str, **extra) -> None:
+        if not any(c.kind == kind and c.ident == ident for c in self.created):
+            self.created.append(Created(kind, ident, extra))
+
+    # -- SQS ----------------------------------------------------------------------------
+    def queue(self, base: str, *, fifo: bool = False, visibility_timeout: int = 30,
+              max_message_size: int = MAX_MESSAGE_SIZE, content_based_deduplication: bool = False,
+              dead_letter: Queue | None = None, max_receive_count: int = 3,
+              receive_wait_seconds: int = 0, attributes: dict[str, str] | None = None) -> Queue:
+        """Create (or get) a queue; with `dead_letter`, set its RedrivePolicy."""
+        sqs = self.client("sqs")
+        name = self.resource_name(base) + (".fifo" if fifo else "")
+        attrs = {
+            "VisibilityTimeout": str(visibility_timeout),
+            "MaximumMessageSize": str(max_message_size),
+            "ReceiveMessageWaitTimeSeconds": str(receive_wait_seconds),
+        }
+        if fifo:
+            attrs["FifoQueue"] = "true"
+            attrs["ContentBasedDeduplication"] = str(content_based_deduplication).lower()
+        if dead_letter is not None:
+            attrs["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": dead_letter.arn,
+                                                 "maxReceiveCount": str(max_receive_count)})
+        attrs.update(attributes or {})
+        try:
+            url = sqs.create_queue(QueueName=name, Attributes=attrs, tags=self.tags)["QueueUrl"]
+        except ClientError as exc:  # exists with other attributes: get it, then set them
+            if exc.response["Error"]["Code"] not in ("QueueAlreadyExists", "QueueNameExists"):
+                raise
+            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+            settable = {k: v for k, v in attrs.items() if k != "FifoQueue"}
+            sqs.set_queue_attributes(QueueUrl=url, Attributes=settable)
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+        self._record("sqs-queue", url)
+        return Queue(name, url, arn)
+
+    # -- IAM ----------------------------------------------------------------------------
+    def role(self, base: str, service: str, policy: dict | None = None,
+             managed_policy_arns: tuple[str, ...] = ()) -> str:
+        """Create (or get) a role that `service` (e.g. lambda.amazonaws.com) may assume."""
+        iam = self.client("iam")
+        name = self.resource_name(base)
+        trust = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}
+        try:
+            arn = iam.create_role(RoleName=name, Path="/serverless-lab/",
+                                  AssumeRolePolicyDocument=json.dumps(trust),
+                                  Tags=_tags_list(self.tags))["Role"]["Arn"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "EntityAlreadyExists":
+                raise
+            arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+        if policy is not None:
+            iam.put_role_policy(RoleName=name, PolicyName=f"{name}-policy",
+                                PolicyDocument=json.dumps(policy))
+        for policy_arn in managed_policy_arns:
+            iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
+        self._record("iam-role", name, policies=[f"{name}-policy"] if policy else [],
+                     managed=list(managed_policy_arns))
+        return arn
+
+    # -- Lambda -------------------------------------------------------------------------
+    def function(self, base: str, module: str | Path, *, role_arn: str, handler: str | None = None,
+                 timeout: int = 3, memory_size: int = 128, environment: dict | None = None,
+                 runtime: str = DEFAULT_RUNTIME, reserved_concurrency: int | None = None) -> Function:
+        """Create (or update) a function from a module in lab/functions (or a .py path)."""
+        lam = self.client("lambda")
+        name = self.resource_name(base)
+        stem = Path(str(module)).stem
+        code = zip_function(module)
+        config = dict(Runtime=runtime, Role=role_arn, Handler=handler or f"{stem}.handler",
+                      Timeout=timeout, MemorySize=memory_size,
+                      Environment={"Variables": dict(environment or {})})
+        try:
+            arn = lam.create_function(FunctionName=name, Code={"ZipFile": code},
+                                      Tags=self.tags, **config)["FunctionArn"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceConflictException":
+                raise
+            lam.update_function_code(FunctionName=name, ZipFile=code)
+            self._wait_updated(name)
+            arn = lam.update_function_configuration(FunctionName=name, **config)["FunctionArn"]
+        self._wait_active(name)
+        if reserved_concurrency is not None:
+            lam.put_function_concurrency(FunctionName=name,
+                                         ReservedConcurrentExecutions=reserved_concurrency)
+        self._record("lambda-function", name)
+        return Function(name, arn, role_arn, timeout, memory_size)
+
+    def _wait_active(self, name: str) -> None:
+        self.client("lambda").get_waiter("function_active_v2").wait(
+            FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+
+    def _wait_updated(self, name: str) -> None:
+        self.client("lambda").get_waiter("function_updated_v2").wait(
+            FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+
+    def event_source_mapping(self, function: Function, queue: Queue, *, batch_size: int = 10,
+                             batching_window: int = 0, report_batch_item_failures: bool = False,
+                             maximum_concurrency: int | None = None,
+                             wait_enabled: float = 30.0) -> str:
+        """Create (or get) the SQS -> function mapping; returns its UUID once Enabled."""
+        lam = self.client("lambda")
+        existing = lam.list_event_source_mappings(FunctionName=function.name,
+                                                  EventSourceArn=queue.arn)
+        params: dict = dict(BatchSize=batch_size,
+                            FunctionResponseTypes=["ReportBatchItemFailures"]
+                            if report_batch_item_failures else [])
+        if not queue.name.endswith(".fifo"):
+            params["MaximumBatchingWindowInSeconds"] = batching_window
+        if maximum_concurrency is not None:
+            params["ScalingConfig"] = {"MaximumConcurrency": maximum_concurrency}
+        if existing["EventSourceMappings"]:
+            uuid_ = existing["EventSourceMappings"][0]["UUID"]
+            lam.update_event_source_mapping(UUID=uuid_, Enabled=True, **params)
+        else:
+            uuid_ = lam.create_event_source_mapping(
+                FunctionName=function.name, EventSourceArn=queue.arn, Enabled=True,
+                **params)["UUID"]
+        deadline = time.monotonic() + wait_enabled
+        while lam.get_event_source_mapping(UUID=uuid_)["State"] != "Enabled":
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"event source mapping {uuid_} not Enabled in {wait_enabled} s")
+            time.sleep(0.2)
+        self._record("lambda-esm", uuid_)
+        return uuid_
+
+    # -- API Gateway HTTP API -----------------------------------------------------------
+    def _http_api(self, base: str) -> str:
+        apigw = self.client("apigatewayv2")
+        name = self.resource_name(base)
+        for api in apigw.get_apis().get("Items", []):
+            if api["Name"] == name:
+                return api["ApiId"]
+        api_id = apigw.create_api(Name=name, ProtocolType="HTTP", Tags=self.tags)["ApiId"]
+        self._record("http-api", api_id)
+        return api_id
+
+    def _route(self, api_id: str, route_key: str, integration_id: str) -> None:
+        apigw = self.client("apigatewayv2")
+        routes = apigw.get_routes(ApiId=api_id).get("Items", [])
+        target = f"integrations/{integration_id}"
+        for route in routes:
+            if route["RouteKey"] == route_key:
+                apigw.update_route(ApiId=api_id, RouteId=route["RouteId"], Target=target)
+                return
+        apigw.create_route(ApiId=api_id, RouteKey=route_key, Target=target)
+
+    def _default_stage(self, api_id: str) -> None:
+        apigw = self.client("apigatewayv2")
+        stages = {s["StageName"] for s in apigw.get_stages(ApiId=api_id).get("Items", [])}
+        if "$default" not in stages:
+            apigw.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+
+    def http_api_to_sqs(self, base: str, queue: Queue, *, role_arn: str,
+                        route_key: str = "POST /messages",
+                        request_parameters: dict[str, str] | None = None) -> str:
+        """An HTTP API whose route sends the request body to `queue` (SQS-SendMessage)."""
+        apigw = self.client("apigatewayv2")
+        api_id = self._http_api(base)
+        params = {"QueueUrl": queue.url, "MessageBody": "$request.body"}
+        params.update(request_parameters or {})
+        integrations = apigw.get_integrations(ApiId=api_id).get("Items", [])
+        match = [i for i in integrations if i.get("IntegrationSubtype") == "SQS-SendMessage"]
+        if match:
+            integration_id = match[0]["IntegrationId"]
+            apigw.update_integration(ApiId=api_id, IntegrationId=integration_id,
+                                     CredentialsArn=role_arn, RequestParameters=params)
+        else:
+            integration_id = apigw.create_integration(
+                ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationSubtype="SQS-SendMessage",
+                PayloadFormatVersion="1.0", CredentialsArn=role_arn,
+                RequestParameters=params)["IntegrationId"]
+        self._route(api_id, route_key, integration_id)
+        self._default_stage(api_id)
+        return api_id
+
+    def http_api_to_lambda(self, base: str, function: Function, *,
+                           route_keys: tuple[str, ...] = ("ANY /{proxy+}",),
+                           payload_format_version: str = "2.0") -> str:
+        """An HTTP API whose routes invoke `function` (Lambda proxy integration)."""
+        apigw = self.client("apigatewayv2")
+        api_id = self._http_api(base)
+        integrations = apigw.get_integrations(ApiId=api_id).get("Items", [])
+        match = [i for i in integrations if i.get("IntegrationUri") == function.arn]
+        if match:
+            integration_id = match[0]["IntegrationId"]
+        else:
+            integration_id = apigw.create_integration(
+                ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=function.arn,
+                PayloadFormatVersion=payload_format_version)["IntegrationId"]
+        for route_key in route_keys:
+            self._route(api_id, route_key, integration_id)
+        self._default_stage(api_id)
+        lam = self.client("lambda")
+        statement = f"{self.resource_name(base)}-invoke"
+        try:  # API Gateway needs permission to invoke the function (resource-based policy)
+            lam.add_permission(FunctionName=function.name, StatementId=statement,
+                               Action="lambda:InvokeFunction",
+                               Principal="apigateway.amazonaws.com")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceConflictException":
+                raise
+        return api_id
+
+    # -- teardown -----------------------------------------------------------------------
+    def teardown(self) -> list[str]:
+        """Delete what this stack created, newest first; returns what it deleted."""
+        deleted = []
+        for item in reversed(self.created):
+            try:
+                self._delete(item)
+                deleted.append(f"{item.kind} {item.ident}")
+            except ClientError as exc:
+                code = exc.response["Error"]["Code"]
+                if code not in ("ResourceNotFoundException", "NoSuchEntity",
+                                "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist",
+                                "NotFoundException"):
+                    raise
+        self.created.clear()
+        return deleted
+
+    def _delete(self, item: Created) -> None:
+        if item.kind == "sqs-queue":
+            self.client("sqs").delete_queue(QueueUrl=item.ident)
+        elif item.kind == "iam-role":
+            iam = self.client("iam")
+            for policy in item.extra.get("policies", []):
+                iam.delete_role_policy(RoleName=item.ident, PolicyName=policy)
+            for arn in item.extra.get("managed", []):
+                iam.detach_role_policy(RoleName=item.ident, PolicyArn=arn)
+            iam.delete_role(RoleName=item.ident)
+        elif item.kind == "lambda-function":
+            self.client("lambda").delete_function(FunctionName=item.ident)
+        elif item.kind == "lambda-esm":
+            self.client("lambda").delete_event_source_mapping(UUID=item.ident)
+        elif item.kind == "http-api":
+            self.client("apigatewayv2").delete_api(ApiId=item.ident)
+        elif item.kind == "log-group":
+            self.client("logs").delete_log_group(logGroupName=item.ident)
+        else:
+            raise ValueError(f"don't know how to delete {item.kind}")
+
+    def __enter__(self) -> Stack:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.teardown()
