@@ -1,0 +1,45 @@
+"""HTTP API (API Gateway v2) for `lab serve`: the data plane moto lacks, the control-plane
+checks it skips, CreateDeployment, and access logs.
+
+Routes installed:
+- `/_aws/execute-api/<apiId>[/<stage>]/<path>`: the data plane (gateway.py).
+- POST/PATCH `/v2/apis/<id>/routes|integrations[...]` and `/v2/apis/<id>/deployments`:
+  validated, then handed to moto (validation.py).
+- GET `/_lab/apigw/access-log?apiId=`: the in-memory access log as JSON lines.
+"""
+
+from __future__ import annotations
+
+import json
+
+from werkzeug.wrappers import Request, Response
+
+from lab.offline.apigw import validation
+from lab.offline.apigw.gateway import Gateway
+
+
+def install(app) -> None:
+    gateway = Gateway(app)
+    deployments = validation.Deployments()
+    app.add_route("apigw-data-plane", gateway.matches, gateway.handle)
+    app.add_route("apigw-control-checks", validation.matches,
+                  validation.make_handler(app, deployments))
+
+    def access_log(request: Request) -> Response:
+        records = gateway.access_log.records(request.args.get("apiId"))
+        return Response(json.dumps({"records": records}), status=200,
+                        content_type="application/json")
+
+    app.add_route("apigw-access-log",
+                  lambda r: r.path == "/_lab/apigw/access-log" and r.method == "GET",
+                  access_log)
+
+    def reset() -> None:
+        gateway.access_log.reset()
+        deployments.reset()
+
+    app.on_reset(reset)
+    app.services["apigw"] = gateway
+    app.health_info["apigw"] = {"data_plane": "/_aws/execute-api/<apiId>[/<stage>]/<path>",
+                                "integrations": ["AWS_PROXY SQS-SendMessage",
+                                                 "AWS_PROXY Lambda (payload 1.0, 2.0)"]}
