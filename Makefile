@@ -9,7 +9,7 @@ DEPS_HASH := $(shell cat pyproject.toml environment.yml | sha256sum | cut -c1-16
 STAMP := $(VENV)/.setup-$(DEPS_HASH)
 PORT ?= 4566
 
-.PHONY: help setup run test lint lab serve bench clean
+.PHONY: help setup browser run test lint lab serve bench clean
 
 help:
 	@echo "make run    - main job: set up, execute every notebook offline into build/"
@@ -32,7 +32,15 @@ $(STAMP): pyproject.toml environment.yml
 run: setup
 	$(PY) -m lab build
 
-test: setup
+# The walkthrough test drives Debian's chromium (playwright never downloads a browser here).
+browser:
+	@command -v chromium >/dev/null || { \
+	  echo "installing Debian's chromium for the walkthrough's browser test"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+test: setup browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 

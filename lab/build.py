@@ -1,10 +1,12 @@
-"""The main job: execute every notebook offline and write the executed copies to build/."""
+"""The main job: execute every notebook offline into build/notebooks, then build the
+readable walkthrough (build/site) from the executed copies."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from lab.notebooks import execute_notebook, list_notebooks
+from lab.site import build_site
 
 
 def build(notebooks: str = "notebooks", out: str = "build", timeout: int = 900) -> int:
@@ -19,4 +21,6 @@ def build(notebooks: str = "notebooks", out: str = "build", timeout: int = 900) 
         print(f"lab build: {path.name} done in {seconds:.1f} s -> {out_dir / path.name}",
               flush=True)
     print(f"lab build: {len(paths)} executed notebooks in {out_dir}/")
+    index = build_site(out_dir, Path(out) / "site")
+    print(f"lab build: walkthrough at {index.resolve()} (open it in a browser)")
     return 0

@@ -21,6 +21,12 @@ def cloud(serve_process) -> OfflineTarget:
     return OfflineTarget(serve_process.url)
 
 
+@pytest.fixture(scope="session")
+def executed_notebooks_dir(tmp_path_factory):
+    """Executed copies of the notebooks, shared by the notebook and walkthrough tests."""
+    return tmp_path_factory.mktemp("executed")
+
+
 @pytest.fixture
 def clean_cloud(cloud) -> OfflineTarget:
     """The session's offline target, reset to an empty account before the test."""

@@ -15,10 +15,10 @@ NOTEBOOKS = list_notebooks(ROOT / "notebooks")
 @pytest.mark.notebook
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_executes_offline(path, tmp_path, monkeypatch):
+def test_notebook_executes_offline(path, executed_notebooks_dir, monkeypatch):
     monkeypatch.delenv("LAB_ENDPOINT_URL", raising=False)
     monkeypatch.setenv("LAB_TARGET", "offline")
-    nb, seconds = execute_notebook(path, tmp_path / path.name)
+    nb, seconds = execute_notebook(path, executed_notebooks_dir / path.name)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert not errors
