@@ -1,0 +1,268 @@
+"""The lab's event source mappings: the store, their states, and their pollers.
+
+Mappings live here, not in moto, so moto's own SQS trigger (which consumes messages inside
+SendMessage, one invoke per message) never fires. State changes take a short, configurable
+moment (LAB_ESM_TRANSITION_SECONDS, default 0.1 s) so clients see Creating -> Enabled,
+Enabling, Disabling, Updating and Deleting as on AWS (where they take seconds).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+
+from lab.offline.errors import LabAwsError
+from lab.offline.esm import functions, sqs_source, validation
+from lab.offline.esm.mapping import (
+    CREATING,
+    DELETING,
+    DISABLED,
+    DISABLING,
+    ENABLED,
+    ENABLING,
+    TRANSITIONAL,
+    UPDATING,
+    Mapping,
+)
+from lab.offline.esm.poller import Invoker, MappingRunner
+from lab.offline.esm.stats import MappingStats
+
+log = logging.getLogger("lab.esm")
+
+
+def _transition_seconds() -> float:
+    try:
+        return max(0.0, float(os.environ.get("LAB_ESM_TRANSITION_SECONDS", "0.1")))
+    except ValueError:
+        return 0.1
+
+
+def not_found() -> LabAwsError:
+    return LabAwsError("ResourceNotFoundException", "The resource you requested does not exist.",
+                       404)
+
+
+class EsmService:
+    """Create/get/list/update/delete mappings and run their pollers."""
+
+    def __init__(self, services: dict, account_id: str, default_region: str,
+                 invoke=None):
+        self.account_id = account_id
+        self.default_region = default_region
+        self.invoke = invoke or Invoker(services)
+        self.services = services
+        self._lock = threading.RLock()
+        self.mappings: dict[str, Mapping] = {}
+        self.runners: dict[str, MappingRunner] = {}
+        self.stats: dict[str, MappingStats] = {}
+        self._timers: set[threading.Timer] = set()
+        self.transition_seconds = _transition_seconds()
+
+    # -- helpers ------------------------------------------------------------------------
+    def _function(self, name_or_arn, region: str) -> functions.FunctionInfo:
+        if not isinstance(name_or_arn, str) or not name_or_arn:
+            raise validation.model_error("functionName", name_or_arn,
+                                         "Member must not be null")
+        info = functions.lookup(name_or_arn, self.account_id, region)
+        if info is None:
+            arn = functions.unknown_function_arn(name_or_arn, self.account_id, region)
+            raise LabAwsError("ResourceNotFoundException", f"Function not found: {arn}", 404)
+        return info
+
+    @staticmethod
+    def _queue(ref: sqs_source.QueueRef):
+        queue = sqs_source.find_queue(ref)
+        if queue is None:
+            raise validation.invalid(
+                "Error occurred while ReceiveMessage. SQS Error Code: "
+                "AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified "
+                "queue does not exist or you do not have access to it.")
+        return queue
+
+    def _later(self, fn) -> None:
+        def run():
+            with self._lock:
+                self._timers.discard(timer)
+            fn()
+        timer = threading.Timer(self.transition_seconds, run)
+        timer.daemon = True
+        with self._lock:
+            self._timers.add(timer)
+        timer.start()
+
+    def get(self, uuid: str) -> Mapping:
+        with self._lock:
+            mapping = self.mappings.get(uuid)
+        if mapping is None:
+            raise not_found()
+        return mapping
+
+    # -- API ----------------------------------------------------------------------------
+    def create(self, body: dict, region: str) -> Mapping:
+        validation.no_stream_fields(body)
+        source = body.get("EventSourceArn")
+        if source is None:
+            raise validation.model_error("eventSourceArn", None, "Member must not be null")
+        ref = sqs_source.QueueRef.parse(source)
+        if ref is None:
+            raise validation.invalid(
+                f"Unsupported event source: {source}. lab serve emulates event source "
+                "mappings for Amazon SQS queues only.")
+        fn = self._function(body.get("FunctionName"), ref.region)
+        batch = validation.batch_size(body.get("BatchSize", 10))
+        window = validation.window(body.get("MaximumBatchingWindowInSeconds", 0))
+        response_types = validation.response_types(body.get("FunctionResponseTypes", []))
+        cap = validation.max_concurrency(body.get("ScalingConfig"))
+        enabled = validation.enabled(body.get("Enabled", True))
+        queue = self._queue(ref)
+        validation.source_rules(fifo=ref.fifo, batch=batch, window_s=window)
+        validation.visibility_rule(visibility_timeout=int(queue.visibility_timeout),
+                                   function_timeout=fn.timeout)
+        with self._lock:
+            for other in self.mappings.values():
+                if other.queue.arn == ref.arn and other.function_name == fn.name \
+                        and other.state != DELETING:
+                    raise LabAwsError(
+                        "ResourceConflictException",
+                        f'An event source mapping with SQS arn (" {ref.arn} ") and function '
+                        f'(" {fn.name} ") already exists. Please update or delete the '
+                        f"existing mapping with UUID {other.uuid}", 409)
+            mapping = Mapping(queue=ref, function_arn=fn.arn, batch_size=batch, window=window,
+                              enabled=enabled, response_types=response_types,
+                              max_concurrency=cap, state=CREATING)
+            self.mappings[mapping.uuid] = mapping
+            self.stats[mapping.uuid] = MappingStats(mapping.uuid)
+        self._later(lambda: self._settle(mapping.uuid))
+        return mapping
+
+    def list(self, function_name: str | None, source_arn: str | None,
+             region: str) -> list[Mapping]:
+        wanted_fn = None
+        if function_name:
+            name, _, _ = functions._split(function_name)
+            wanted_fn = name
+        with self._lock:
+            items = list(self.mappings.values())
+        return [m for m in items
+                if (wanted_fn is None or m.function_name == wanted_fn)
+                and (source_arn is None or m.queue.arn == source_arn)]
+
+    def update(self, uuid: str, body: dict) -> Mapping:
+        mapping = self.get(uuid)
+        validation.no_stream_fields(body)
+        if mapping.state in TRANSITIONAL:
+            raise LabAwsError("ResourceInUseException",
+                              "Cannot update the event source mapping because it is in use.",
+                              400)
+        fn_arn = mapping.function_arn
+        fn = None
+        if body.get("FunctionName") is not None:
+            fn = self._function(body["FunctionName"], mapping.region)
+            fn_arn = fn.arn
+        batch = validation.batch_size(body["BatchSize"]) if "BatchSize" in body \
+            else mapping.batch_size
+        window = validation.window(body["MaximumBatchingWindowInSeconds"]) \
+            if "MaximumBatchingWindowInSeconds" in body else mapping.window
+        response_types = validation.response_types(body["FunctionResponseTypes"]) \
+            if "FunctionResponseTypes" in body else mapping.response_types
+        cap = validation.max_concurrency(body["ScalingConfig"]) if "ScalingConfig" in body \
+            else mapping.max_concurrency
+        enabled = validation.enabled(body["Enabled"]) if "Enabled" in body \
+            else mapping.enabled
+        queue = self._queue(mapping.queue)
+        validation.source_rules(fifo=mapping.queue.fifo, batch=batch, window_s=window)
+        fn = fn or self._function(mapping.function_arn, mapping.region)
+        validation.visibility_rule(visibility_timeout=int(queue.visibility_timeout),
+                                   function_timeout=fn.timeout)
+        with self._lock:
+            was_enabled = mapping.enabled
+            mapping.function_arn, mapping.batch_size, mapping.window = fn_arn, batch, window
+            mapping.response_types, mapping.max_concurrency = response_types, cap
+            mapping.enabled = enabled
+            mapping.last_modified = time.time()
+            if enabled and not was_enabled:
+                mapping.state = ENABLING
+            elif was_enabled and not enabled:
+                mapping.state = DISABLING
+                self._stop_runner(uuid)
+            else:
+                mapping.state = UPDATING
+            runner = self.runners.get(uuid)
+            if runner is not None:
+                runner.reconfigure()
+        self._later(lambda: self._settle(uuid))
+        return mapping
+
+    def delete(self, uuid: str) -> Mapping:
+        mapping = self.get(uuid)
+        with self._lock:
+            if mapping.state in (CREATING, UPDATING, ENABLING, DISABLING, DELETING):
+                raise LabAwsError("ResourceInUseException",
+                                  "Cannot delete the event source mapping because it is in use.",
+                                  400)
+            mapping.state = DELETING
+            mapping.last_modified = time.time()
+            self._stop_runner(uuid)
+        self._later(lambda: self._forget(uuid))
+        return mapping
+
+    # -- state machine ------------------------------------------------------------------
+    def _settle(self, uuid: str) -> None:
+        """End a transition: Enabled (pollers running) or Disabled (pollers drained)."""
+        with self._lock:
+            mapping = self.mappings.get(uuid)
+            if mapping is None or mapping.state == DELETING:
+                return
+            if mapping.enabled:
+                mapping.state = ENABLED
+                if uuid not in self.runners:
+                    runner = MappingRunner(mapping, self.invoke, self.stats[uuid],
+                                           labeler=self.services.get("sqs_lifecycle"))
+                    self.runners[uuid] = runner
+                    runner.start()
+                return
+            runner = self.runners.get(uuid)
+        if runner is not None:  # in-flight batches finish before the mapping is Disabled
+            runner.join(timeout=900)
+        with self._lock:
+            if self.runners.get(uuid) is runner:
+                self.runners.pop(uuid, None)
+            if self.mappings.get(uuid) is mapping and mapping.state != DELETING \
+                    and not mapping.enabled:
+                mapping.state = DISABLED
+
+    def _stop_runner(self, uuid: str) -> None:
+        runner = self.runners.get(uuid)
+        if runner is not None:
+            runner.stop()
+
+    def _forget(self, uuid: str) -> None:
+        with self._lock:
+            runner = self.runners.pop(uuid, None)
+        if runner is not None:
+            runner.join(timeout=900)
+        with self._lock:
+            self.mappings.pop(uuid, None)
+
+    # -- hooks --------------------------------------------------------------------------
+    def stop_all(self, timeout: float = 10.0) -> None:
+        """Stop every poller (reset/shutdown); in-flight batches get `timeout` to finish."""
+        with self._lock:
+            for timer in list(self._timers):
+                timer.cancel()
+            self._timers.clear()
+            runners = list(self.runners.values())
+            for runner in runners:
+                runner.stop()
+        deadline = time.monotonic() + timeout
+        for runner in runners:
+            runner.join(max(0.0, deadline - time.monotonic()))
+
+    def reset(self) -> None:
+        self.stop_all()
+        with self._lock:
+            self.mappings.clear()
+            self.runners.clear()
+            self.stats.clear()
