@@ -1,0 +1,103 @@
+"""Per-message lifecycle record for every SQS queue `lab serve` hosts.
+
+Every state change of a message (sent, received, visibility changed, visible again,
+deleted, moved to a DLQ or by a move task, expired, purged) becomes one event dict with
+an epoch-millisecond timestamp. The record is what a notebook draws a message's timeline
+from; it is kept by the lab (AWS has no such record: on AWS, timelines come from the
+handlers' own logs).
+
+Other extensions reach it as `app.services["sqs_lifecycle"]` (see docs/architecture.md):
+- pass `receiver="<label>"` to the SQS backend's `receive_message(...)`, and
+- `annotate(message_id, **fields)` adds fields (e.g. `invocation_request_id`) to the
+  message's latest receive event.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+
+# A bound on memory: the oldest events are dropped first (a soak of 5,000 messages with
+# retries makes ~25,000 events; the bound is far above any notebook's needs).
+MAX_EVENTS = 2_000_000
+
+EVENTS = (
+    "sent",                  # accepted and stored (time = send time)
+    "duplicate_suppressed",  # FIFO: accepted (200) but not stored, dedup window
+    "delay_ended",           # DelaySeconds elapsed: the message became visible
+    "received",              # delivered by ReceiveMessage (attempt = receive count)
+    "visibility_changed",    # ChangeMessageVisibility on an in-flight message
+    "visible_again",         # visibility timeout expired (time = the expiry instant)
+    "deleted",               # DeleteMessage
+    "moved_to_dlq",          # receive count exceeded maxReceiveCount (source queue side)
+    "arrived_from_source",   # the same message, DLQ side
+    "moved_out",             # taken out of a DLQ by a message move task
+    "moved_in",              # re-sent to a destination by a message move task (new id)
+    "expired",               # retention period elapsed
+    "purged",                # PurgeQueue
+)
+
+
+def now_ms() -> float:
+    return time.time() * 1000.0
+
+
+class LifecycleRecorder:
+    """Thread-safe, append-only event store, indexed by queue ARN and message id."""
+
+    def __init__(self, max_events: int = MAX_EVENTS):
+        self._lock = threading.Lock()
+        self._events: deque[dict] = deque(maxlen=max_events)
+        self._last_receive: dict[str, dict] = {}
+
+    def record(self, event: str, queue, message_id: str, time_ms: float | None = None,
+               **fields) -> dict:
+        """Append one event; `queue` is moto's Queue (name, ARN and region are taken)."""
+        entry = {
+            "time_ms": round(now_ms() if time_ms is None else time_ms, 3),
+            "event": event,
+            "queue": queue.name,
+            "queue_arn": queue.queue_arn,
+            "message_id": message_id,
+        }
+        entry.update({k: v for k, v in fields.items() if v is not None})
+        with self._lock:
+            self._events.append(entry)
+            if event == "received":
+                self._last_receive[message_id] = entry
+        return entry
+
+    def annotate(self, message_id: str, **fields) -> bool:
+        """Add fields (e.g. poller="esm-1/2", invocation_request_id=...) to the message's
+        latest `received` event. Returns False if the message was never received."""
+        with self._lock:
+            entry = self._last_receive.get(message_id)
+            if entry is None:
+                return False
+            entry.update(fields)
+            return True
+
+    def events(self, queue: str | None = None, message_id: str | None = None) -> list[dict]:
+        """Events in time order; `queue` is a queue URL, ARN or name (any region)."""
+        name = arn = None
+        if queue:
+            if queue.startswith("arn:"):
+                arn = queue
+            else:
+                name = queue.rstrip("/").rsplit("/", 1)[-1]
+        with self._lock:
+            selected = [dict(e) for e in self._events
+                        if (arn is None or e["queue_arn"] == arn)
+                        and (name is None or e["queue"] == name)
+                        and (message_id is None or e["message_id"] == message_id)]
+        selected.sort(key=lambda e: e["time_ms"])
+        return selected
+
+    def clear(self) -> None:
+        with self._lock:
+            self._events.clear()
+            self._last_receive.clear()
+
+    def __len__(self) -> int:
+        return len(self._events)

@@ -1,0 +1,111 @@
+"""SQS long polling (WaitTimeSeconds): returns as soon as a message is available.
+
+AWS: a long poll returns as soon as a message is available (SQS Developer Guide,
+sqs-short-and-long-polling) - including a message whose visibility timeout just expired
+or whose DelaySeconds just ended. Tolerances: 150 ms late at most, on a shared machine.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+
+LATE_TOLERANCE_S = 0.150
+
+
+def _queue(sqs, fifo=False, **attributes):
+    name = f"lp-{uuid.uuid4().hex[:8]}" + (".fifo" if fifo else "")
+    attrs = {k: str(v) for k, v in attributes.items()}
+    if fifo:
+        attrs.update(FifoQueue="true", ContentBasedDeduplication="true")
+    return sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
+
+
+def test_long_poll_returns_as_soon_as_a_message_arrives(cloud):
+    sqs = cloud.client("sqs")
+    url = _queue(sqs)
+    got = {}
+
+    def poll():
+        got["resp"] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=10)
+        got["at"] = time.monotonic()
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    time.sleep(0.5)  # the poll is waiting
+    sent_at = time.monotonic()
+    sqs.send_message(QueueUrl=url, MessageBody="now")
+    poller.join(timeout=15)
+    assert got["resp"]["Messages"][0]["Body"] == "now"
+    assert got["at"] - sent_at < LATE_TOLERANCE_S
+
+
+def test_redelivery_after_visibility_timeout_wakes_a_waiting_long_poll(cloud):
+    sqs = cloud.client("sqs")
+    url = _queue(sqs, VisibilityTimeout=1)
+    sqs.send_message(QueueUrl=url, MessageBody="retry me")
+    first = sqs.receive_message(QueueUrl=url, MessageSystemAttributeNames=["All"])
+    received_at = time.monotonic()  # the visibility clock started before this instant
+    again = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5,
+                                MessageSystemAttributeNames=["All"])
+    late = time.monotonic() - received_at - 1.0
+    assert first["Messages"][0]["MessageId"] == again["Messages"][0]["MessageId"]
+    assert again["Messages"][0]["Attributes"]["ApproximateReceiveCount"] == "2"
+    assert -0.05 < late < LATE_TOLERANCE_S, f"redelivered {late * 1000:.0f} ms after the timeout"
+
+
+def test_long_poll_returns_when_delay_seconds_end(cloud):
+    sqs = cloud.client("sqs")
+    url = _queue(sqs)
+    sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=1)
+    sent_at = time.monotonic()
+    resp = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5)
+    late = time.monotonic() - sent_at - 1.0
+    assert resp["Messages"][0]["Body"] == "later"
+    assert -0.05 < late < LATE_TOLERANCE_S
+
+
+def test_change_visibility_to_zero_wakes_a_waiting_long_poll(cloud):
+    sqs = cloud.client("sqs")
+    url = _queue(sqs, VisibilityTimeout=30)
+    sqs.send_message(QueueUrl=url, MessageBody="release")
+    handle = sqs.receive_message(QueueUrl=url)["Messages"][0]["ReceiptHandle"]
+    got = {}
+
+    def poll():
+        got["resp"] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=10)
+        got["at"] = time.monotonic()
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    time.sleep(0.3)
+    released_at = time.monotonic()
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
+    poller.join(timeout=15)
+    assert got["resp"]["Messages"][0]["Body"] == "release"
+    assert got["at"] - released_at < LATE_TOLERANCE_S
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+
+def test_fifo_long_poll_with_every_group_blocked_does_not_busy_wait(cloud, serve_process):
+    """AWS: one in-flight message blocks its group; a long poll then just waits."""
+    sqs = cloud.client("sqs")
+    url = _queue(sqs, fifo=True, VisibilityTimeout=30)
+    sqs.send_message(QueueUrl=url, MessageBody="a1", MessageGroupId="A")
+    sqs.send_message(QueueUrl=url, MessageBody="a2", MessageGroupId="A")
+    assert sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"] == "a1"
+    cpu_before, wall_before = _cpu_seconds(serve_process.pid), time.monotonic()
+    resp = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=2)
+    wall = time.monotonic() - wall_before
+    cpu = _cpu_seconds(serve_process.pid) - cpu_before
+    assert "Messages" not in resp  # group A is blocked by a1 in flight
+    assert wall >= 1.9
+    assert cpu < 0.25 * wall, f"server used {cpu:.2f} s CPU during a {wall:.1f} s blocked poll"
