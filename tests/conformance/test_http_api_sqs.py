@@ -106,8 +106,8 @@ def test_context_request_id_is_the_gateway_request_id(api):
 
 def test_header_names_are_case_insensitive_and_repeats_joined(api):
     api.integrate(MessageBody="$request.header.x-ORDER")
-    from urllib.parse import urlparse
     import http.client as httplib
+    from urllib.parse import urlparse
 
     url = urlparse(invoke_url(api.cloud, api.api_id) + "/send/w")
     conn = httplib.HTTPConnection(url.hostname, url.port, timeout=30)
