@@ -3,10 +3,17 @@ APIs. Create-or-get (re-running a cell is safe), every resource tagged with the 
 id, and `teardown()` deletes what this stack created, newest first.
 
 The notebooks show each boto3 call in full the first time; afterwards they use these.
+
+On the `aws` target the same builders also do what real AWS needs and moto never checks
+(`lab.aws`): least-privilege inline policies scoped to the resources created, retries while
+a new role is not yet assumable (IAM propagation) and on throttling, waiters (function
+Active/Updated, mapping Enabled, stage deployed), a reused queue name within 60 s of its
+deletion, log groups created with a short retention and tagged, and teardown at exit.
 """
 
 from __future__ import annotations
 
+import atexit
 import io
 import json
 import time
@@ -18,11 +25,36 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
+from lab.aws import policies
+from lab.aws.retry import (
+    IAM_PROPAGATION,
+    QUEUE_DELETED_RECENTLY,
+    QUEUE_NAME_REUSE_WAIT_S,
+    Backoff,
+    RetryingClient,
+    error_code,
+    is_iam_propagation,
+)
+
 PROJECT_TAG = "serverless-lab"
 RUN_TAG = "lab:run-id"
 PROJECT_TAG_KEY = "lab:project"
 MAX_MESSAGE_SIZE = 1_048_576  # SQS MaximumMessageSize upper bound (1 MiB), AWS what's-new 2025-08-04
 DEFAULT_RUNTIME = "python3.12"
+ROLE_PATH = "/serverless-lab/"
+LOG_RETENTION_DAYS = 1  # the shortest CloudWatch Logs retention: the lab parses logs at once
+NOT_FOUND_CODES = ("ResourceNotFoundException", "NoSuchEntity",
+                   "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist",
+                   "NotFoundException")
+
+
+class TeardownError(RuntimeError):
+    """Some resources could not be deleted; `remaining` lists them (see `lab aws cleanup`)."""
+
+    def __init__(self, failures: list[tuple[str, Exception]]):
+        self.remaining = [what for what, _ in failures]
+        lines = "; ".join(f"{what}: {exc}" for what, exc in failures)
+        super().__init__(f"teardown left {len(failures)} resource(s): {lines}")
 
 
 def new_run_id() -> str:
@@ -79,19 +111,53 @@ class Created:
 class Stack:
     """What one notebook (or experiment) builds on a target, and how to take it down."""
 
-    def __init__(self, target, name: str, run_id: str | None = None):
+    def __init__(self, target, name: str, run_id: str | None = None, *,
+                 backoff: Backoff | None = None, wait_timeout: float | None = None):
         self.target = target
         self.name = name
         self.run_id = run_id or new_run_id()
         self.tags = {RUN_TAG: self.run_id, PROJECT_TAG_KEY: PROJECT_TAG}
         self.created: list[Created] = []
         self._clients: dict[str, object] = {}
+        self.backoff = backoff or Backoff()
+        self.on_aws = not getattr(target, "is_offline", True)
+        # Seconds to wait for a mapping/stage; AWS takes tens of seconds, offline is instant.
+        self.wait_timeout = wait_timeout or (300.0 if self.on_aws else 30.0)
+        self.poll_every = 2.0 if self.on_aws else 0.2
+        self.waiter_delay = 2 if self.on_aws else 1
+        self._atexit_registered = False
 
     # -- helpers ------------------------------------------------------------------------
     def client(self, service: str):
+        """The target's client for `service`, retrying throttled calls (bounded backoff)."""
         if service not in self._clients:
-            self._clients[service] = self.target.client(service)
+            self._clients[service] = RetryingClient(self.target.client(service), self.backoff)
         return self._clients[service]
+
+    def _retry_until_assumable(self, fn, **kwargs):
+        """Retry while Lambda cannot assume the new role yet (IAM propagation), bounded."""
+        propagation = Backoff(sleep=self.backoff.sleep, **IAM_PROPAGATION)
+        return propagation.call(fn, retry_if=is_iam_propagation, **kwargs)
+
+    def _arn_parts(self) -> tuple[str, str, str]:
+        """(partition, region, account id) for the ARNs this stack's policies name."""
+        return ("aws", self.target.region, self.target.account_id)
+
+    def _own_role(self, role_arn: str) -> Created | None:
+        name = policies.role_name_from_arn(role_arn)
+        return next((c for c in self.created if c.kind == "iam-role" and c.ident == name), None)
+
+    def grant(self, role_arn: str, policy_name: str, policy: dict) -> bool:
+        """Put a scoped inline policy on a role this stack created (others are left alone)."""
+        own = self._own_role(role_arn)
+        if own is None:
+            return False
+        policies.check_least_privilege(policy)
+        self.client("iam").put_role_policy(RoleName=own.ident, PolicyName=policy_name,
+                                           PolicyDocument=json.dumps(policy))
+        if policy_name not in own.extra.setdefault("policies", []):
+            own.extra["policies"].append(policy_name)
+        return True
 
     def resource_name(self, base: str) -> str:
         """Names carry the stack name (and the run id on AWS, where names must not clash)."""
@@ -102,6 +168,14 @@ class Stack:
     def _record(self, kind: str, ident: str, **extra) -> None:
         if not any(c.kind == kind and c.ident == ident for c in self.created):
             self.created.append(Created(kind, ident, extra))
+        if self.on_aws and not self._atexit_registered:  # a crashed kernel still cleans up
+            atexit.register(self._teardown_at_exit)
+            self._atexit_registered = True
+
+    def _teardown_at_exit(self) -> None:
+        if self.created:
+            print(f"lab: tearing down {len(self.created)} resource(s) of run {self.run_id}")
+            self.teardown()
 
     # -- SQS ----------------------------------------------------------------------------
     def queue(self, base: str, *, fifo: bool = False, visibility_timeout: int = 30,
@@ -123,8 +197,12 @@ class Stack:
             attrs["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": dead_letter.arn,
                                                  "maxReceiveCount": str(max_receive_count)})
         attrs.update(attributes or {})
-        try:
-            url = sqs.create_queue(QueueName=name, Attributes=attrs, tags=self.tags)["QueueUrl"]
+        reuse = Backoff(base=QUEUE_NAME_REUSE_WAIT_S, cap=QUEUE_NAME_REUSE_WAIT_S,
+                        max_attempts=2, sleep=self.backoff.sleep)
+        try:  # a name deleted < 60 s ago: wait once, then try again
+            url = reuse.call(sqs.create_queue, QueueName=name, Attributes=attrs, tags=self.tags,
+                             retry_if=lambda e: error_code(e) in QUEUE_DELETED_RECENTLY
+                             )["QueueUrl"]
         except ClientError as exc:  # exists with other attributes: get it, then set them
             if exc.response["Error"]["Code"] not in ("QueueAlreadyExists", "QueueNameExists"):
                 raise
@@ -139,13 +217,24 @@ class Stack:
     # -- IAM ----------------------------------------------------------------------------
     def role(self, base: str, service: str, policy: dict | None = None,
              managed_policy_arns: tuple[str, ...] = ()) -> str:
-        """Create (or get) a role that `service` (e.g. lambda.amazonaws.com) may assume."""
+        """Create (or get) a role that `service` (e.g. lambda.amazonaws.com) may assume.
+
+        Pass no `policy`: `function()`, `event_source_mapping()` and `http_api_to_sqs()` add
+        what each needs, scoped to their own resources. On AWS a `policy` with wildcard
+        actions or resources, or any managed policy, is refused (least privilege).
+        """
         iam = self.client("iam")
         name = self.resource_name(base)
-        trust = {"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}
+        if self.on_aws:
+            if policy is not None:
+                policies.check_least_privilege(policy)
+            if managed_policy_arns:
+                raise policies.LeastPrivilegeError(
+                    "managed policies grant more than the lab's resources; use the scoped "
+                    "inline policies the builders add")
+        trust = policies.trust_policy(service)
         try:
-            arn = iam.create_role(RoleName=name, Path="/serverless-lab/",
+            arn = iam.create_role(RoleName=name, Path=ROLE_PATH,
                                   AssumeRolePolicyDocument=json.dumps(trust),
                                   Tags=_tags_list(self.tags))["Role"]["Arn"]
         except ClientError as exc:
@@ -173,9 +262,15 @@ class Stack:
         config = dict(Runtime=runtime, Role=role_arn, Handler=handler or f"{stem}.handler",
                       Timeout=timeout, MemorySize=memory_size,
                       Environment={"Variables": dict(environment or {})})
+        if self.on_aws:  # its own log group, short retention, tagged; and the right to write it
+            self.log_group(f"/aws/lambda/{name}")
+            partition, region, account = self._arn_parts()
+            self.grant(role_arn, f"logs-{name}",
+                       policies.function_log_policy(region, account, name, partition))
         try:
-            arn = lam.create_function(FunctionName=name, Code={"ZipFile": code},
-                                      Tags=self.tags, **config)["FunctionArn"]
+            arn = self._retry_until_assumable(
+                lam.create_function, FunctionName=name, Code={"ZipFile": code},
+                Tags=self.tags, **config)["FunctionArn"]
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ResourceConflictException":
                 raise
@@ -191,11 +286,25 @@ class Stack:
 
     def _wait_active(self, name: str) -> None:
         self.client("lambda").get_waiter("function_active_v2").wait(
-            FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+            FunctionName=name, WaiterConfig={"Delay": self.waiter_delay, "MaxAttempts": 60})
 
     def _wait_updated(self, name: str) -> None:
         self.client("lambda").get_waiter("function_updated_v2").wait(
-            FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+            FunctionName=name, WaiterConfig={"Delay": self.waiter_delay, "MaxAttempts": 60})
+
+    # -- CloudWatch Logs ----------------------------------------------------------------
+    def log_group(self, name: str, retention_days: int = LOG_RETENTION_DAYS) -> str:
+        """Create (or get) a tagged log group with a short retention (Lambda would otherwise
+        create it untagged, keeping logs forever)."""
+        logs = self.client("logs")
+        try:
+            logs.create_log_group(logGroupName=name, tags=self.tags)
+        except ClientError as exc:
+            if error_code(exc) != "ResourceAlreadyExistsException":
+                raise
+        self._record("log-group", name)
+        logs.put_retention_policy(logGroupName=name, retentionInDays=retention_days)
+        return name
 
     def event_source_mapping(self, function: Function, queue: Queue, *, batch_size: int = 10,
                              batching_window: int = 0, report_batch_item_failures: bool = False,
@@ -212,19 +321,29 @@ class Stack:
             params["MaximumBatchingWindowInSeconds"] = batching_window
         if maximum_concurrency is not None:
             params["ScalingConfig"] = {"MaximumConcurrency": maximum_concurrency}
+        # The poller uses the function's role: receive/delete/get-attributes on this queue.
+        self.grant(function.role_arn, f"consume-{queue.name.replace('.', '-')}",
+                   policies.sqs_consume_policy(queue.arn))
         if existing["EventSourceMappings"]:
             uuid_ = existing["EventSourceMappings"][0]["UUID"]
             lam.update_event_source_mapping(UUID=uuid_, Enabled=True, **params)
         else:
-            uuid_ = lam.create_event_source_mapping(
-                FunctionName=function.name, EventSourceArn=queue.arn, Enabled=True,
-                **params)["UUID"]
-        deadline = time.monotonic() + wait_enabled
-        while lam.get_event_source_mapping(UUID=uuid_)["State"] != "Enabled":
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"event source mapping {uuid_} not Enabled in {wait_enabled} s")
-            time.sleep(0.2)
+            if self.on_aws:
+                params["Tags"] = self.tags
+            uuid_ = self._retry_until_assumable(
+                lam.create_event_source_mapping, FunctionName=function.name,
+                EventSourceArn=queue.arn, Enabled=True, **params)["UUID"]
         self._record("lambda-esm", uuid_)
+        wait_enabled = max(wait_enabled, self.wait_timeout)
+        deadline = time.monotonic() + wait_enabled
+        attempts = 0
+        while (state := lam.get_event_source_mapping(UUID=uuid_)["State"]) != "Enabled":
+            attempts += 1
+            if state in ("Disabled", "Deleting") or time.monotonic() > deadline \
+                    or attempts * self.poll_every > wait_enabled:
+                raise TimeoutError(f"event source mapping {uuid_} is {state}, not Enabled, "
+                                   f"after {wait_enabled} s")
+            self.backoff.sleep(self.poll_every)
         return uuid_
 
     # -- API Gateway HTTP API -----------------------------------------------------------
@@ -252,13 +371,36 @@ class Stack:
         apigw = self.client("apigatewayv2")
         stages = {s["StageName"] for s in apigw.get_stages(ApiId=api_id).get("Items", [])}
         if "$default" not in stages:
-            apigw.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+            apigw.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True,
+                               Tags=self.tags)
+        if self.on_aws:
+            self._wait_deployed(api_id, "$default")
+
+    def _wait_deployed(self, api_id: str, stage: str) -> dict:
+        """An auto-deploy stage serves once it has a DeploymentId (AWS deploys it async)."""
+        apigw = self.client("apigatewayv2")
+        deadline = time.monotonic() + self.wait_timeout
+        attempts = 0
+        while True:
+            info = apigw.get_stage(ApiId=api_id, StageName=stage)
+            status = info.get("LastDeploymentStatusMessage", "")
+            if "fail" in status.lower():
+                raise RuntimeError(f"stage {stage} of API {api_id} failed to deploy: {status}")
+            if info.get("DeploymentId"):
+                return info
+            attempts += 1
+            if time.monotonic() > deadline or attempts * self.poll_every > self.wait_timeout:
+                raise TimeoutError(f"stage {stage} of API {api_id} not deployed "
+                                   f"after {self.wait_timeout} s")
+            self.backoff.sleep(self.poll_every)
 
     def http_api_to_sqs(self, base: str, queue: Queue, *, role_arn: str,
                         route_key: str = "POST /messages",
                         request_parameters: dict[str, str] | None = None) -> str:
         """An HTTP API whose route sends the request body to `queue` (SQS-SendMessage)."""
         apigw = self.client("apigatewayv2")
+        self.grant(role_arn, f"send-{queue.name.replace('.', '-')}",
+                   policies.sqs_send_policy(queue.arn))
         api_id = self._http_api(base)
         params = {"QueueUrl": queue.url, "MessageBody": "$request.body"}
         params.update(request_parameters or {})
@@ -296,10 +438,13 @@ class Stack:
         self._default_stage(api_id)
         lam = self.client("lambda")
         statement = f"{self.resource_name(base)}-invoke"
+        permission = dict(FunctionName=function.name, StatementId=statement,
+                          Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com")
+        if self.on_aws:  # only this API may invoke it
+            partition, region, account = self._arn_parts()
+            permission["SourceArn"] = f"arn:{partition}:execute-api:{region}:{account}:{api_id}/*"
         try:  # API Gateway needs permission to invoke the function (resource-based policy)
-            lam.add_permission(FunctionName=function.name, StatementId=statement,
-                               Action="lambda:InvokeFunction",
-                               Principal="apigateway.amazonaws.com")
+            lam.add_permission(**permission)
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ResourceConflictException":
                 raise
@@ -307,19 +452,27 @@ class Stack:
 
     # -- teardown -----------------------------------------------------------------------
     def teardown(self) -> list[str]:
-        """Delete what this stack created, newest first; returns what it deleted."""
-        deleted = []
+        """Delete what this stack created, newest first; returns what it deleted.
+
+        One failure does not stop the rest: everything deletable is deleted, then a
+        `TeardownError` names what is left (`lab aws cleanup` finds it by tag later).
+        """
+        deleted, failures = [], []
         for item in reversed(self.created):
+            what = f"{item.kind} {item.ident}"
             try:
                 self._delete(item)
-                deleted.append(f"{item.kind} {item.ident}")
+                deleted.append(what)
             except ClientError as exc:
-                code = exc.response["Error"]["Code"]
-                if code not in ("ResourceNotFoundException", "NoSuchEntity",
-                                "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist",
-                                "NotFoundException"):
-                    raise
-        self.created.clear()
+                if error_code(exc) not in NOT_FOUND_CODES:
+                    failures.append((what, exc))
+        self.created = [c for c in self.created
+                        if f"{c.kind} {c.ident}" in {w for w, _ in failures}]
+        if self._atexit_registered and not self.created:
+            atexit.unregister(self._teardown_at_exit)
+            self._atexit_registered = False
+        if failures:
+            raise TeardownError(failures)
         return deleted
 
     def _delete(self, item: Created) -> None:
@@ -347,4 +500,4 @@ class Stack:
         return self
 
     def __exit__(self, *exc) -> None:
-        self.teardown()
+        self.teardown()  # in `finally`: a failure midway still deletes what was created

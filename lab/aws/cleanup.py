@@ -1,0 +1,156 @@
+"""Find and delete what lab runs left behind in an account: by tag (Resource Groups Tagging
+API, in the target's region) and by role path (IAM, which is global).
+
+A Lambda event source mapping is not deleted with its function (DeleteFunction API
+reference), so mappings are also found through the leftover queues and functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from botocore.exceptions import ClientError
+
+from lab.aws.retry import Backoff, RetryingClient, error_code
+from lab.stack import NOT_FOUND_CODES, PROJECT_TAG, PROJECT_TAG_KEY, ROLE_PATH, RUN_TAG
+
+# Deleting in this order never hits a dependency (mapping before function, function before
+# its role and log group, API before its role, queues last).
+ORDER = ("lambda-esm", "http-api", "lambda-function", "log-group", "iam-role", "sqs-queue")
+
+
+@dataclass(frozen=True)
+class Leftover:
+    kind: str
+    ident: str  # queue name, function name, mapping UUID, API id, log group, role name
+    arn: str
+    run_id: str | None = None
+
+    def __str__(self) -> str:
+        run = f" (run {self.run_id})" if self.run_id else ""
+        return f"{self.kind:16} {self.ident}{run}"
+
+
+def classify(arn: str) -> tuple[str, str] | None:
+    """(kind, ident) for the ARNs the lab creates; None for anything else."""
+    parts = arn.split(":", 5)
+    if len(parts) < 6:
+        return None
+    service, rest = parts[2], parts[5]
+    if service == "sqs":
+        return "sqs-queue", rest
+    if service == "lambda" and rest.startswith("function:"):
+        return "lambda-function", rest.split(":")[1]
+    if service == "lambda" and rest.startswith("event-source-mapping:"):
+        return "lambda-esm", rest.split(":")[1]
+    if service == "apigateway" and rest.startswith("/apis/") and rest.count("/") == 2:
+        return "http-api", rest.split("/")[2]
+    if service == "logs" and rest.startswith("log-group:"):
+        return "log-group", rest[len("log-group:"):].removesuffix(":*")
+    if service == "iam" and rest.startswith("role/"):
+        return "iam-role", rest.rsplit("/", 1)[-1]
+    return None
+
+
+def _tag_filters(run_id: str | None) -> list[dict]:
+    filters = [{"Key": PROJECT_TAG_KEY, "Values": [PROJECT_TAG]}]
+    if run_id:
+        filters.append({"Key": RUN_TAG, "Values": [run_id]})
+    return filters
+
+
+def find_leftovers(target, run_id: str | None = None, *,
+                   backoff: Backoff | None = None) -> list[Leftover]:
+    """Everything tagged lab:project=serverless-lab (and lab:run-id=`run_id` if given) in the
+    target's region, every role under /serverless-lab/, and mappings of leftover queues and
+    functions; in deletion order."""
+    backoff = backoff or Backoff()
+    tagging = RetryingClient(target.client("resourcegroupstaggingapi"), backoff)
+    iam = RetryingClient(target.client("iam"), backoff)
+    lam = RetryingClient(target.client("lambda"), backoff)
+    found: dict[tuple[str, str], Leftover] = {}
+    kwargs: dict = {"TagFilters": _tag_filters(run_id)}
+    while True:
+        page = tagging.get_resources(**kwargs)
+        for item in page.get("ResourceTagMappingList", []):
+            kind_ident = classify(item["ResourceARN"])
+            if kind_ident is None:
+                continue
+            tags = {t["Key"]: t["Value"] for t in item.get("Tags", [])}
+            found[kind_ident] = Leftover(*kind_ident, item["ResourceARN"], tags.get(RUN_TAG))
+        token = page.get("PaginationToken")
+        if not token:
+            break
+        kwargs["PaginationToken"] = token
+    marker = None
+    while True:
+        page = iam.list_roles(PathPrefix=ROLE_PATH, **({"Marker": marker} if marker else {}))
+        for role in page.get("Roles", []):
+            tags = {t["Key"]: t["Value"] for t in
+                    iam.list_role_tags(RoleName=role["RoleName"]).get("Tags", [])}
+            if run_id and tags.get(RUN_TAG) != run_id:
+                continue
+            found[("iam-role", role["RoleName"])] = Leftover(
+                "iam-role", role["RoleName"], role["Arn"], tags.get(RUN_TAG))
+        if not page.get("IsTruncated"):
+            break
+        marker = page["Marker"]
+    for item in list(found.values()):
+        if item.kind == "sqs-queue":
+            query = {"EventSourceArn": item.arn}
+        elif item.kind == "lambda-function":
+            query = {"FunctionName": item.ident}
+        else:
+            continue
+        for esm in lam.list_event_source_mappings(**query).get("EventSourceMappings", []):
+            key = ("lambda-esm", esm["UUID"])
+            if key not in found:
+                found[key] = Leftover("lambda-esm", esm["UUID"], esm.get("EventSourceMappingArn", ""),
+                                      item.run_id)
+    return sorted(found.values(), key=lambda lo: (ORDER.index(lo.kind), lo.ident))
+
+
+def delete_leftover(target, item: Leftover, backoff: Backoff | None = None) -> None:
+    backoff = backoff or Backoff()
+
+    def c(service):
+        return RetryingClient(target.client(service), backoff)
+
+    if item.kind == "lambda-esm":
+        c("lambda").delete_event_source_mapping(UUID=item.ident)
+    elif item.kind == "http-api":
+        c("apigatewayv2").delete_api(ApiId=item.ident)
+    elif item.kind == "lambda-function":
+        c("lambda").delete_function(FunctionName=item.ident)
+    elif item.kind == "log-group":
+        c("logs").delete_log_group(logGroupName=item.ident)
+    elif item.kind == "iam-role":
+        iam = c("iam")
+        for name in iam.list_role_policies(RoleName=item.ident).get("PolicyNames", []):
+            iam.delete_role_policy(RoleName=item.ident, PolicyName=name)
+        for pol in iam.list_attached_role_policies(RoleName=item.ident).get("AttachedPolicies", []):
+            iam.detach_role_policy(RoleName=item.ident, PolicyArn=pol["PolicyArn"])
+        iam.delete_role(RoleName=item.ident)
+    elif item.kind == "sqs-queue":
+        account = item.arn.split(":")[4]
+        sqs = c("sqs")
+        url = sqs.get_queue_url(QueueName=item.ident, QueueOwnerAWSAccountId=account)["QueueUrl"]
+        sqs.delete_queue(QueueUrl=url)
+    else:
+        raise ValueError(f"don't know how to delete {item.kind}")
+
+
+def delete_leftovers(target, leftovers: list[Leftover],
+                     backoff: Backoff | None = None) -> tuple[list[Leftover], list[tuple[Leftover, Exception]]]:
+    """Delete in dependency order; returns (deleted, failed). Already gone counts as deleted."""
+    deleted, failed = [], []
+    for item in sorted(leftovers, key=lambda lo: ORDER.index(lo.kind)):
+        try:
+            delete_leftover(target, item, backoff)
+            deleted.append(item)
+        except ClientError as exc:
+            if error_code(exc) in NOT_FOUND_CODES:
+                deleted.append(item)
+            else:
+                failed.append((item, exc))
+    return deleted, failed

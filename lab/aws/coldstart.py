@@ -1,0 +1,36 @@
+"""Forced cold starts, the lambda-perf way: changing the function's configuration (here one
+environment variable) retires its execution environments, so the next invoke runs INIT.
+Works the same offline (`lab serve` retires environments on update) and on AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+COLD_START_VARIABLE = "LAB_COLD_START"
+
+
+def force_cold_start(lam, function_name: str, *, payload: dict | None = None,
+                     marker: str | None = None, waiter_delay: int = 1,
+                     max_attempts: int = 60) -> dict:
+    """Bump LAB_COLD_START, wait for function_updated_v2, invoke once.
+
+    Returns {"request_id", "marker", "status_code", "function_error", "payload"}; the
+    request id is the one in the invocation's REPORT line (with Init Duration).
+    """
+    marker = marker or uuid.uuid4().hex[:12]
+    config = lam.get_function_configuration(FunctionName=function_name)
+    variables = dict((config.get("Environment") or {}).get("Variables") or {})
+    variables[COLD_START_VARIABLE] = marker
+    lam.update_function_configuration(FunctionName=function_name,
+                                      Environment={"Variables": variables})
+    lam.get_waiter("function_updated_v2").wait(
+        FunctionName=function_name,
+        WaiterConfig={"Delay": waiter_delay, "MaxAttempts": max_attempts})
+    resp = lam.invoke(FunctionName=function_name, InvocationType="RequestResponse",
+                      Payload=json.dumps(payload or {}).encode())
+    body = resp["Payload"].read() if hasattr(resp.get("Payload"), "read") else resp.get("Payload")
+    return {"request_id": resp["ResponseMetadata"]["RequestId"], "marker": marker,
+            "status_code": resp.get("StatusCode"), "function_error": resp.get("FunctionError"),
+            "payload": body}
