@@ -30,6 +30,7 @@ DEFAULT_REGION = "us-east-1"
 # Extensions, in the order they are installed and their routes tried. Each module has
 # `install(app)`; see docs/architecture.md for the contract between them.
 EXTENSIONS: list[str] = [
+    "lab.offline.lambda_",
     "lab.offline.sqs",
     "lab.offline.esm",
     "lab.offline.apigw",

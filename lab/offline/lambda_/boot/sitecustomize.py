@@ -1,0 +1,45 @@
+"""Runs first in every offline Lambda execution environment (it is on PYTHONPATH).
+
+It measures the INIT breakdown from inside the process, without changing what runs
+(`python -m awslambdaric <handler>`): it notes when the interpreter is up and, through a
+meta path finder, when the runtime starts importing the handler's module (= the runtime is
+imported). `lab serve` notes the process start and the runtime's first `next` itself.
+The timestamps go to the file named by `_LAB_INIT_TRACE`, which the handler never sees.
+"""
+
+import os
+import sys
+import time
+
+
+def _install() -> None:
+    trace = os.environ.pop("_LAB_INIT_TRACE", None)
+    pythonpath = os.environ.pop("_LAB_PYTHONPATH", None)
+    if pythonpath is not None:  # the handler sees Lambda's PYTHONPATH, not this directory
+        os.environ["PYTHONPATH"] = pythonpath
+    if not trace:
+        return
+    fd = os.open(trace, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.write(fd, f"interpreter_ready {time.time_ns()}\n".encode())
+    module = os.environ.get("_HANDLER", "").rsplit(".", 1)[0].replace("/", ".")
+    top = module.split(".")[0]
+    if not top:
+        os.close(fd)
+        return
+
+    class HandlerImportMark:
+        """A meta path finder that only notes when the handler's module is first looked up."""
+
+        @staticmethod
+        def find_spec(name, path=None, target=None):
+            if name == top:
+                os.write(fd, f"handler_import_start {time.time_ns()}\n".encode())
+                os.close(fd)
+                sys.meta_path.remove(HandlerImportMark)
+            return None
+
+    sys.meta_path.insert(0, HandlerImportMark)
+
+
+_install()
+del _install

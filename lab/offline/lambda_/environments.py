@@ -1,0 +1,429 @@
+"""Execution environments: one OS process each, running AWS's runtime client.
+
+An environment is `python -m awslambdaric <handler>` (the project's interpreter) with
+Lambda's environment variables, its own Runtime API (runtime_api.py) and its own log
+stream. It lives through INIT (process start to the runtime's first `next`), then one
+INVOKE at a time, until it is shut down (idle, stale code, reset) or dies (timeout kill,
+crash, out of memory). Processes are started from one long-lived thread with
+PR_SET_PDEATHSIG, so the kernel kills them if `lab serve` dies, even by SIGKILL.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import os
+import queue
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lab.offline.lambda_ import logs
+from lab.offline.lambda_.runtime_api import RuntimeApi
+
+BOOT_DIR = str(Path(__file__).parent / "boot")  # holds the INIT-timing sitecustomize
+PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """What an environment needs to know about one function version (a snapshot of moto)."""
+
+    account_id: str
+    region: str
+    name: str
+    arn: str  # unqualified
+    version: str  # "$LATEST" or "1", "2", ...
+    handler: str
+    runtime: str
+    memory_mb: int
+    timeout_s: float
+    env_vars: tuple[tuple[str, str], ...]
+    code_sha: str
+    reserved: int | None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.region, self.arn, self.version)
+
+    @property
+    def fingerprint(self) -> tuple:
+        """Environments of an older fingerprint are retired (code or configuration changed)."""
+        return (self.handler, self.runtime, self.memory_mb, self.timeout_s, self.env_vars,
+                self.code_sha)
+
+    @property
+    def log_group(self) -> str:
+        return f"/aws/lambda/{self.name}"
+
+
+@dataclass
+class Invocation:
+    """One request to one environment, and what came back."""
+
+    request_id: str
+    payload: bytes
+    invoked_arn: str
+    client_context: str | None = None
+    trace_id: str = ""
+    deadline_s: float = 0.0  # perf_counter time
+    started: float | None = None  # perf_counter when the runtime got the event
+    ended: float | None = None
+    start_ms: int = 0
+    end_ms: int = 0
+    kind: str | None = None  # "response" | "error" once the runtime answered
+    body: bytes = b""
+    error_type: str | None = None
+    log_lines: list[str] = field(default_factory=list)
+
+
+def new_trace_id() -> str:
+    return f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Sampled=0"
+
+
+class Spawner:
+    """Starts processes from one thread that lives as long as `lab serve`.
+
+    PR_SET_PDEATHSIG fires when the *thread* that forked the child exits; `lab serve`'s
+    request threads are short-lived, so they never fork environments themselves.
+    """
+
+    def __init__(self):
+        self._queue: queue.Queue = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="lambda-spawner", daemon=True)
+        self._thread.start()
+
+    def spawn(self, argv: list[str], env: dict[str, str], cwd: str
+              ) -> tuple[subprocess.Popen, int]:
+        future: Future = Future()
+        self._queue.put((argv, env, cwd, future))
+        return future.result()
+
+    def stop(self) -> None:
+        self._queue.put(None)
+
+    def _run(self) -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        parent = os.getpid()
+
+        def die_with_parent():  # runs in the child between fork and exec
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            if os.getppid() != parent:  # the parent died before prctl took effect
+                os._exit(1)
+
+        while (item := self._queue.get()) is not None:
+            argv, env, cwd, future = item
+            try:
+                started = time.time_ns()
+                proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        preexec_fn=die_with_parent, start_new_session=True)
+                future.set_result((proc, started))
+            except Exception as exc:
+                future.set_exception(exc)
+
+
+def read_status_kb(pid: int, field_name: str) -> int | None:
+    """A memory figure (kB) from /proc/<pid>/status, e.g. VmHWM (peak RSS) or VmRSS."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(field_name.encode()):
+                    return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError, ValueError):
+        return None
+    return None
+
+
+def exit_description(returncode: int) -> str:
+    """Lambda's wording for how the runtime process ended (Go's ProcessState.String)."""
+    if returncode < 0:
+        names = {signal.SIGKILL: "killed", signal.SIGSEGV: "segmentation fault",
+                 signal.SIGABRT: "aborted", signal.SIGTERM: "terminated"}
+        sig = signal.Signals(-returncode)
+        return f"signal: {names.get(sig, sig.name.lower())}"
+    return f"exit status {returncode}"
+
+
+class Environment:
+    """One execution environment: process, Runtime API, log stream, state."""
+
+    def __init__(self, spec: FunctionSpec, task_root: str, endpoint_url: str,
+                 spawner: Spawner, scratch: str, on_exit):
+        self.id = uuid.uuid4().hex
+        self.spec = spec
+        self.created_ms = logs.now_ms()
+        self.stream = logs.stream_name(spec.version, self.id)
+        self.log = logs.LogWriter(spec.account_id, spec.region, spec.log_group, self.stream)
+        self.state = "init"  # init -> idle <-> busy -> dead
+        self.invocations = 0
+        self.last_used = time.monotonic()
+        self.kill_reason: str | None = None
+        self.last_peak_kb: int | None = None
+        self.exit_status: int | None = None
+        self.first_next_ns: int | None = None
+        self.init_error: tuple[bytes, str | None] | None = None
+        self.init_lines: list[str] = []
+        self.current: Invocation | None = None
+        self._pending: Invocation | None = None
+        self._closing = False
+        self._cv = threading.Condition()
+        self._out_lock = threading.Lock()
+        self._partial = b""
+        self._on_exit = on_exit
+        self._trace = os.path.join(scratch, f"init-{self.id}.trace")
+        self.api = RuntimeApi(self, self.id[:8])
+        self.proc, self.spawn_ns = spawner.spawn(
+            [sys.executable, "-m", "awslambdaric", spec.handler],
+            self._environment(task_root, endpoint_url), task_root)
+        self.pid = self.proc.pid
+        self._pump_thread = threading.Thread(target=self._pump, daemon=True,
+                                             name=f"lambda-logs-{self.id[:8]}")
+        self._pump_thread.start()
+
+    # -- process environment ------------------------------------------------------------
+    def _environment(self, task_root: str, endpoint_url: str) -> dict[str, str]:
+        spec = self.spec
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            # The handler's own boto3 calls reach the offline cloud, never a real account.
+            "AWS_ENDPOINT_URL": endpoint_url,
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        }
+        env.update(dict(spec.env_vars))  # the function's Environment.Variables
+        lambda_vars = {
+            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+            "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+            "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group,
+            "AWS_LAMBDA_LOG_STREAM_NAME": self.stream,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_LAMBDA_RUNTIME_API": self.api.address,
+            "AWS_REGION": spec.region,
+            "AWS_DEFAULT_REGION": spec.region,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
+            "LAMBDA_TASK_ROOT": task_root,
+            "LAMBDA_RUNTIME_DIR": str(Path(sys.executable).parent),
+            "_HANDLER": spec.handler,
+            # Our sitecustomize first (INIT timing), then the code; it resets PYTHONPATH
+            # to _LAB_PYTHONPATH before the handler runs.
+            "PYTHONPATH": os.pathsep.join([BOOT_DIR, task_root]),
+            "_LAB_PYTHONPATH": task_root,
+            "_LAB_INIT_TRACE": self._trace,
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        env.update(lambda_vars)
+        return env
+
+    # -- Runtime API side (called from the Runtime API's threads) -----------------------
+    def runtime_next(self):
+        with self._cv:
+            if self.first_next_ns is None:
+                self.first_next_ns = time.time_ns()
+                self._cv.notify_all()
+            self._cv.wait_for(lambda: self._pending is not None or self._closing)
+            if self._closing:
+                return None
+            inv, self._pending = self._pending, None
+            inv.started = time.perf_counter()
+            inv.start_ms = logs.now_ms()
+        headers = {
+            "Lambda-Runtime-Aws-Request-Id": inv.request_id,
+            "Lambda-Runtime-Deadline-Ms": str(inv.start_ms + int(self.spec.timeout_s * 1000)),
+            "Lambda-Runtime-Invoked-Function-Arn": inv.invoked_arn,
+            "Lambda-Runtime-Trace-Id": inv.trace_id,
+            "Content-Type": "application/json",
+        }
+        if inv.client_context:
+            headers["Lambda-Runtime-Client-Context"] = inv.client_context
+        return inv.payload, headers
+
+    def runtime_result(self, request_id: str, kind: str, body: bytes,
+                       error_type: str | None) -> bool:
+        with self._cv:
+            inv = self.current
+            if inv is None or inv.request_id != request_id or inv.kind is not None:
+                return False
+            inv.ended = time.perf_counter()
+            inv.end_ms = logs.now_ms()
+            inv.kind, inv.body, inv.error_type = kind, body, error_type
+            self._cv.notify_all()
+        return True
+
+    def runtime_init_error(self, body: bytes, error_type: str | None) -> None:
+        with self._cv:
+            self.init_error = (body, error_type)
+            self._cv.notify_all()
+
+    # -- lifecycle (called by the service) -----------------------------------------------
+    def wait_init(self, timeout_s: float) -> str:
+        """Wait for INIT to end: "ok", "error" (init/error posted), "exited", "timeout"."""
+        with self._cv:
+            self._cv.wait_for(lambda: self.first_next_ns is not None or self.init_error
+                              or self.exit_status is not None or self.kill_reason,
+                              timeout=timeout_s)
+            if self.first_next_ns is not None:
+                self.state = "busy"
+                return "ok"
+            if self.init_error:
+                return "error"
+            if self.exit_status is not None or self.kill_reason:
+                return "exited"
+            return "timeout"
+
+    def init_breakdown_ms(self) -> dict[str, float | None]:
+        """INIT phases from process start to the first `next`, as far as they are measured."""
+        marks = {"process_start": self.spawn_ns}
+        try:
+            with open(self._trace) as fh:
+                for line in fh:
+                    name, value = line.split()
+                    marks[name] = int(value)
+        except (FileNotFoundError, ValueError):
+            pass
+        marks["first_next"] = self.first_next_ns
+
+        def span(a, b):
+            if marks.get(a) is None or marks.get(b) is None:
+                return None
+            return round((marks[b] - marks[a]) / 1e6, 3)
+
+        return {
+            "interpreter_start_ms": span("process_start", "interpreter_ready"),
+            "runtime_import_ms": span("interpreter_ready", "handler_import_start"),
+            "handler_import_and_init_ms": span("handler_import_start", "first_next"),
+            "init_total_ms": span("process_start", "first_next"),
+        }
+
+    def invoke(self, inv: Invocation) -> str:
+        """Hand `inv` to the runtime; return "done", "exited", "killed" or "timeout"."""
+        with self._cv:
+            self.current = inv
+            self.state = "busy"
+            self.invocations += 1
+        self.write_log(logs.start_line(inv.request_id, self.spec.version))
+        with self._cv:
+            self._pending = inv
+            self._cv.notify_all()
+            remaining = inv.deadline_s - time.perf_counter()
+            self._cv.wait_for(lambda: inv.kind is not None or self.exit_status is not None
+                              or self.kill_reason is not None, timeout=max(remaining, 0))
+            if inv.kind is not None:
+                outcome = "done"
+            elif self.kill_reason is not None:
+                outcome = "killed"
+            elif self.exit_status is not None:
+                outcome = "exited"
+            else:
+                outcome = "timeout"
+        self.drain()
+        return outcome
+
+    def finish(self) -> None:
+        """The invocation is over and the environment lives on: it is idle again."""
+        with self._cv:
+            self.current = None
+            if self.state == "busy":
+                self.state = "idle"
+            self.last_used = time.monotonic()
+
+    def kill(self, reason: str, wait_s: float = 5.0) -> None:
+        """Stop the environment (SIGKILL its process group) and wait for the exit."""
+        with self._cv:
+            if self.kill_reason is None:
+                self.kill_reason = reason
+            self._closing = True
+            self._cv.notify_all()
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        with self._cv:
+            self._cv.wait_for(lambda: self.exit_status is not None, timeout=wait_s)
+        self.api.close()
+
+    @property
+    def alive(self) -> bool:
+        return self.exit_status is None and self.kill_reason is None
+
+    def peak_rss_kb(self) -> int | None:
+        """Peak RSS (VmHWM) so far; remembered, so it outlives the process."""
+        peak = read_status_kb(self.pid, "VmHWM")
+        if peak is not None:
+            self.last_peak_kb = max(peak, self.last_peak_kb or 0)
+        return peak
+
+    def rss_kb(self) -> int | None:
+        return read_status_kb(self.pid, "VmRSS")
+
+    def max_memory_used_mb(self, peak_kb: int | None) -> int:
+        return math.ceil((peak_kb or 0) / 1024)
+
+    # -- output -> CloudWatch Logs ---------------------------------------------------------
+    def _pump(self) -> None:
+        fd = self.proc.stdout.fileno()
+        os.set_blocking(fd, False)
+        while True:
+            select.select([fd], [], [])
+            with self._out_lock:
+                if self._read_available(fd):
+                    break
+        with self._out_lock:
+            if self._partial:
+                self._emit(self._partial)
+                self._partial = b""
+        self.proc.wait()
+        self.proc.stdout.close()
+        with self._cv:
+            self.exit_status = self.proc.returncode
+            self.state = "dead"
+            self._closing = True
+            self._cv.notify_all()
+        self._on_exit(self)
+
+    def _read_available(self, fd: int) -> bool:
+        """Read what the process has written so far; True at end of file."""
+        while True:
+            try:
+                data = os.read(fd, 65536)
+            except BlockingIOError:
+                return False
+            except OSError:
+                return True
+            if not data:
+                return True
+            lines = (self._partial + data).split(b"\n")
+            self._partial = lines.pop()
+            for line in lines:
+                self._emit(line)
+
+    def drain(self) -> None:
+        """Log everything the process wrote before now (e.g. before it posted its result)."""
+        if self.proc.stdout.closed:
+            return
+        with self._out_lock:
+            if not self.proc.stdout.closed:
+                self._read_available(self.proc.stdout.fileno())
+
+    def _emit(self, raw: bytes) -> None:
+        # awslambdaric ends the lines of one error report with \r: one event, as on AWS.
+        text = raw.decode("utf-8", errors="replace").replace("\r", "\n")
+        self.write_log(text)
+
+    def write_log(self, *messages: str) -> None:
+        events = [m if m.endswith("\n") else m + "\n" for m in messages]
+        inv = self.current
+        (inv.log_lines if inv is not None else self.init_lines).extend(events)
+        self.log.write(events)

@@ -1,0 +1,107 @@
+"""One execution environment's Lambda Runtime API, on a loopback port of its own.
+
+awslambdaric finds it through `AWS_LAMBDA_RUNTIME_API` and speaks the documented
+protocol (2018-06-01): `GET /runtime/invocation/next` blocks until there is work;
+`POST /runtime/invocation/{id}/response|error` and `POST /runtime/init/error` report back.
+The server sets TCP_NODELAY (the runtime keeps its connection alive; Nagle plus delayed
+ACK would add ~40 ms per invocation) and sends every header Lambda sends with `next`:
+awslambdaric's native client crashes without `Lambda-Runtime-Trace-Id`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Protocol
+
+PREFIX = "/2018-06-01/runtime"
+_INVOCATION = re.compile(rf"^{PREFIX}/invocation/([^/]+)/(response|error)$")
+ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
+
+
+class RuntimeSide(Protocol):
+    """What the environment offers its Runtime API (see environments.Environment)."""
+
+    def runtime_next(self) -> tuple[bytes, dict[str, str]] | None: ...
+    def runtime_result(self, request_id: str, kind: str, body: bytes,
+                       error_type: str | None) -> bool: ...
+    def runtime_init_error(self, body: bytes, error_type: str | None) -> None: ...
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, like Lambda's Runtime API
+    server: _Server
+
+    def setup(self):
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, *args):  # the environment's own logs are what matters
+        pass
+
+    def _reply(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None):
+        self.send_response_only(status)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.send_header("Content-Type", (headers or {}).get("Content-Type", "application/json"))
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def do_GET(self):
+        if self.path != f"{PREFIX}/invocation/next":
+            return self._reply(404, b'{"errorType":"NotFound"}')
+        work = self.server.side.runtime_next()
+        if work is None:  # the environment is shutting down: the runtime should stop
+            self.close_connection = True
+            return self._reply(410, b'{"errorType":"EnvironmentShutdown"}')
+        body, headers = work
+        self._reply(200, body, headers)
+
+    def do_POST(self):
+        body = self._body()
+        side = self.server.side
+        if self.path == f"{PREFIX}/init/error":
+            side.runtime_init_error(body, self.headers.get(ERROR_TYPE_HEADER))
+            return self._reply(202, b'{"status":"OK"}')
+        match = _INVOCATION.match(self.path)
+        if not match:
+            return self._reply(404, b'{"errorType":"NotFound"}')
+        request_id, kind = match.groups()
+        if side.runtime_result(request_id, kind, body, self.headers.get(ERROR_TYPE_HEADER)):
+            return self._reply(202, b'{"status":"OK"}')
+        msg = json.dumps({"errorMessage": f"Invalid request ID {request_id}",
+                          "errorType": "InvalidRequestID"}).encode()
+        return self._reply(400, msg)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = False
+
+    def __init__(self, side: RuntimeSide):
+        self.side = side
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+
+class RuntimeApi:
+    """A Runtime API server for one environment; `address` goes into AWS_LAMBDA_RUNTIME_API."""
+
+    def __init__(self, side: RuntimeSide, name: str):
+        self._server = _Server(side)
+        host, port = self._server.server_address[:2]
+        self.address = f"{host}:{port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={
+            "poll_interval": 0.5}, name=f"lambda-runtime-api-{name}", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
