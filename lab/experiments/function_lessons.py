@@ -15,6 +15,8 @@ AWS hardware: they show the *shape* of an effect, never AWS's numbers.
 
 from __future__ import annotations
 
+import json
+import os
 import random
 import subprocess
 import sys
@@ -178,3 +180,247 @@ def summarize_fork_vs_fresh(df: pd.DataFrame) -> pd.DataFrame:
         out["speedup_vs_fresh"] = (out.loc["fresh process", "median_ms"] / out["median_ms"])
     out.attrs = dict(df.attrs)
     return out.reset_index()
+
+
+# -- the same job: an always-running worker vs a function ------------------------------------
+
+#: The worker: import the handler module once, then serve one job per stdin line, forever.
+_WORKER = """
+import importlib, json, sys, types, uuid
+module = importlib.import_module(sys.argv[1])
+out = sys.stdout
+out.write("worker ready\\n"); out.flush()
+for line in sys.stdin:
+    event = json.loads(line)
+    context = types.SimpleNamespace(aws_request_id=uuid.uuid4().hex, function_name="worker",
+                                    memory_limit_in_mb=0,
+                                    get_remaining_time_in_millis=lambda: 0)
+    out.write(json.dumps(module.handler(event, context)) + "\\n"); out.flush()
+"""
+
+WORKER_COLUMNS = {
+    "approach": "'always-running worker' (one process, started before the first job) or "
+                "'function' (one Lambda Invoke per job)",
+    "job": "job number (0-based), same jobs in the same order for both approaches",
+    "latency_ms": "time from submitting the job to having its result, as the caller sees it, ms",
+    "work_ms": "time the handler spent on the job itself (inside the process), ms",
+    "new_environment": "True when the job ran in a process no earlier job of this approach "
+                       "used (a cold start for the function)",
+    "environment_id": "id of the process that ran the job (set once per process at INIT)",
+}
+
+
+class Worker:
+    """An always-running worker process serving jobs with `lab.functions.<module>.handler`."""
+
+    def __init__(self, module: str):
+        started = time.perf_counter()
+        self.proc = subprocess.Popen([sys.executable, "-c", _WORKER, f"lab.functions.{module}"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        if self.proc.stdout.readline().strip() != "worker ready":
+            self.close()
+            raise RuntimeError(f"worker for lab.functions.{module} did not start")
+        self.start_ms = (time.perf_counter() - started) * 1000
+
+    def run(self, event: dict) -> dict:
+        self.proc.stdin.write(json.dumps(event) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("worker exited")
+        return json.loads(line)
+
+    def footprint(self) -> dict:
+        """Memory the worker holds (kB) and CPU it has used (s), from /proc."""
+        return {"rss_kb": _status_kb(self.proc.pid, "VmRSS"), "cpu_s": _cpu_seconds(self.proc.pid)}
+
+    def close(self) -> None:
+        if self.proc.stdin and not self.proc.stdin.closed:
+            self.proc.stdin.close()  # EOF ends the loop
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        if self.proc.stdout and not self.proc.stdout.closed:
+            self.proc.stdout.close()
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+
+def _status_kb(pid: int, field_name: str) -> int | None:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith(field_name + ":"):
+                    return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return None
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """utime + stime of a process, seconds (/proc/<pid>/stat fields 14 and 15)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+        return None
+
+
+def worker_vs_function(target, *, jobs: int = 20, size_bytes: int = 65536, rounds: int = 4,
+                       interval_s: float = 0.05, idle_s: float = 2.0, memory_size: int = 128,
+                       seed: int = 0, module: str = "checksum", name: str = "worker-vs-fn",
+                       show_progress: bool = True) -> pd.DataFrame:
+    """Run the same `jobs` through an always-running worker and through a Lambda function
+    (deployed on `target`, deleted at the end), alternating job by job so machine load
+    hits both alike. Returns one row per job and approach (WORKER_COLUMNS).
+
+    `df.attrs["idle"]` records what each approach held during `idle_s` of no work: the
+    worker's resident memory and CPU time (measured), and the function's billed time
+    while idle (zero: Lambda bills invocations, not idle environments).
+    `df.attrs["billed"]` has the function's billed duration per job from its REPORT lines
+    when `lab.reports` is available.
+    """
+    from lab.experiments.metadata import experiment_stack
+
+    rng = random.Random(seed)
+    events = [{"job": i, "size_bytes": size_bytes, "rounds": rounds,
+               "salt": rng.randrange(1 << 30)} for i in range(jobs)]
+    rows: list[dict] = []
+    idle: dict = {}
+    worker = Worker(module)
+    try:
+        with experiment_stack(target, name) as stack:
+            role = stack.role("fn-role", "lambda.amazonaws.com")
+            fn = stack.function("job", module, role_arn=role, memory_size=memory_size,
+                                timeout=10)
+            lam = stack.client("lambda")
+            seen: dict[str, set] = {"always-running worker": set(), "function": set()}
+            for event in progress(events, total=jobs, desc="worker vs function",
+                                  show=show_progress):
+                for approach in ("always-running worker", "function"):
+                    started = time.perf_counter()
+                    if approach == "function":
+                        resp = lam.invoke(FunctionName=fn.name, Payload=json.dumps(event))
+                        result = json.loads(resp["Payload"].read())
+                        if resp.get("FunctionError"):
+                            raise RuntimeError(f"function failed: {result}")
+                    else:
+                        result = worker.run(event)
+                    latency = (time.perf_counter() - started) * 1000
+                    env = result["environment_id"]
+                    rows.append({"approach": approach, "job": event["job"],
+                                 "latency_ms": latency, "work_ms": result["work_ms"],
+                                 "new_environment": env not in seen[approach],
+                                 "environment_id": env})
+                    seen[approach].add(env)
+                if interval_s:
+                    time.sleep(interval_s)
+            before = worker.footprint()
+            time.sleep(idle_s)
+            after = worker.footprint()
+            idle = {"idle_s": idle_s, "worker_rss_kb": after["rss_kb"],
+                    "worker_cpu_s_while_idle": (after["cpu_s"] or 0) - (before["cpu_s"] or 0),
+                    "worker_start_ms": worker.start_ms,
+                    "function_billed_ms_while_idle": 0.0,
+                    "function_memory_size_mb": memory_size}
+    finally:
+        worker.close()
+    meta = run_metadata("worker_vs_function", target,
+                        {"jobs": jobs, "size_bytes": size_bytes, "rounds": rounds,
+                         "interval_s": interval_s, "idle_s": idle_s,
+                         "memory_size": memory_size, "module": module}, seed=seed,
+                        columns=WORKER_COLUMNS,
+                        notes="worker = a local process fed over a pipe; function = Lambda "
+                              "Invoke through the target's API")
+    df = tidy(rows, WORKER_COLUMNS, meta)
+    df.attrs["idle"] = idle
+    return df
+
+
+# -- keep-alive: idle time between requests vs cold starts ------------------------------------
+
+KEEP_ALIVE_COLUMNS = {
+    "gap_s": "idle time before the invocation (since the previous one returned), s",
+    "repeat": "repetition number for this gap (0-based)",
+    "cold": "True when the invocation found no warm environment (a new one ran INIT)",
+    "latency_ms": "Invoke round trip as the caller sees it, ms",
+    "keep_alive_s": "how long the offline endpoint keeps an idle environment, s",
+}
+
+
+def lambda_config(target, **values) -> dict:
+    """Read (no arguments) or change the offline Lambda's settings (/_lab/lambda/config)."""
+    if not getattr(target, "is_offline", False):
+        raise ValueError("only the offline endpoint has lab settings: on AWS, Lambda decides "
+                         "how long idle environments live")
+    import urllib.request
+
+    url = f"{target.endpoint_url}/_lab/lambda/config"
+    data = json.dumps(values).encode() if values else None
+    req = urllib.request.Request(url, data=data, method="POST" if values else "GET",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.load(resp)
+
+
+def keep_alive_sweep(target, *, keep_alive_s: float = 0.5,
+                     gaps_s: Sequence[float] = (0.1, 0.3, 0.7, 1.2, 1.8), repeats: int = 4,
+                     seed: int = 0, module: str = "checksum", name: str = "keep-alive",
+                     show_progress: bool = True) -> pd.DataFrame:
+    """Invoke one function after each idle gap in `gaps_s` (`repeats` times each, in a
+    seeded random order) with the offline keep-alive set to `keep_alive_s`; record whether
+    each invocation was a cold start. Offline only (on AWS the keep-alive is AWS's choice).
+
+    The offline endpoint looks for expired idle environments twice a second, so an
+    environment lives between `keep_alive_s` and `keep_alive_s + 0.5` s after its last use.
+    """
+    from lab.experiments.metadata import experiment_stack
+
+    plan = [(g, r) for g in gaps_s for r in range(repeats)]
+    random.Random(seed).shuffle(plan)
+    previous = lambda_config(target)["keep_alive_s"]
+    rows: list[dict] = []
+    try:
+        lambda_config(target, keep_alive_s=keep_alive_s)
+        with experiment_stack(target, name) as stack:
+            role = stack.role("fn-role", "lambda.amazonaws.com")
+            fn = stack.function("fn", module, role_arn=role, timeout=10)
+            lam = stack.client("lambda")
+
+            def invoke() -> tuple[str, float]:
+                started = time.perf_counter()
+                resp = lam.invoke(FunctionName=fn.name, Payload=b'{"rounds": 1}')
+                body = json.loads(resp["Payload"].read())
+                return body["environment_id"], (time.perf_counter() - started) * 1000
+
+            last_env, _ = invoke()  # the first environment: cold by definition, not counted
+            for gap, repeat in progress(plan, total=len(plan), desc="keep-alive sweep",
+                                        show=show_progress):
+                time.sleep(gap)
+                env, latency = invoke()
+                rows.append({"gap_s": gap, "repeat": repeat, "cold": env != last_env,
+                             "latency_ms": latency, "keep_alive_s": keep_alive_s})
+                last_env = env
+    finally:
+        lambda_config(target, keep_alive_s=previous)
+    meta = run_metadata("keep_alive_sweep", target,
+                        {"keep_alive_s": keep_alive_s, "gaps_s": list(gaps_s),
+                         "repeats": repeats, "module": module, "sweep_period_s": 0.5},
+                        seed=seed, columns=KEEP_ALIVE_COLUMNS,
+                        notes="offline keep-alive is a setting of lab serve; AWS does not "
+                              "document how long idle environments live")
+    return tidy(rows, KEEP_ALIVE_COLUMNS, meta)
+
+
+def cold_fraction_poisson(mean_gap_s, keep_alive_s):
+    """Model: with Poisson arrivals (exponential gaps, mean `mean_gap_s`) and one
+    environment kept `keep_alive_s` after each use, a request is a cold start when the gap
+    before it exceeds the keep-alive: P = exp(-keep_alive / mean_gap)."""
+    import numpy as np
+
+    return np.exp(-np.asarray(keep_alive_s, float) / np.asarray(mean_gap_s, float))

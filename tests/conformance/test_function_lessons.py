@@ -51,3 +51,54 @@ def _is_zombie_or_gone(pid: int) -> bool:
             return fh.read().split()[2] == "Z"
     except FileNotFoundError:
         return True
+
+
+def test_worker_and_function_run_the_same_jobs_and_the_function_reuses_its_environment(
+        clean_cloud):
+    # Lambda reuses a warm execution environment for sequential invocations: only the first
+    # job is a cold start. The worker is one process for every job.
+    df = fl.worker_vs_function(clean_cloud, jobs=4, interval_s=0, idle_s=0.3,
+                               show_progress=False)
+    check_run(df)
+    assert list(df.columns) == list(fl.WORKER_COLUMNS)
+    for approach in ("always-running worker", "function"):
+        part = df[df["approach"] == approach].sort_values("job")
+        assert list(part["job"]) == [0, 1, 2, 3]
+        assert list(part["new_environment"]) == [True, False, False, False]
+        assert part["environment_id"].nunique() == 1
+    idle = df.attrs["idle"]
+    assert idle["worker_rss_kb"] > 0  # the worker holds memory while it waits
+    assert idle["function_billed_ms_while_idle"] == 0.0
+    # clean-up: nothing the experiment created is left
+    assert clean_cloud.client("lambda").list_functions()["Functions"] == []
+    assert not [r for r in clean_cloud.client("iam").list_roles()["Roles"]
+                if r["RoleName"].startswith("worker-vs-fn")]
+
+
+def test_worker_process_ends_when_closed():
+    worker = fl.Worker("checksum")
+    out = worker.run({"job": 1, "size_bytes": 1024, "rounds": 2})
+    assert len(out["sha256"]) == 64
+    worker.close()
+    assert not worker.alive
+
+
+def test_keep_alive_decides_cold_starts_and_the_setting_is_restored(clean_cloud):
+    # An idle environment is kept for keep_alive_s (the offline sweeper looks twice a
+    # second): a gap well inside it finds the warm environment, a gap past keep-alive plus
+    # one sweep period always needs a new one (INIT again).
+    before = fl.lambda_config(clean_cloud)["keep_alive_s"]
+    df = fl.keep_alive_sweep(clean_cloud, keep_alive_s=0.5, gaps_s=(0.05, 1.3), repeats=2,
+                             show_progress=False)
+    check_run(df)
+    assert not df.loc[df["gap_s"] == 0.05, "cold"].any()
+    assert df.loc[df["gap_s"] == 1.3, "cold"].all()
+    assert fl.lambda_config(clean_cloud)["keep_alive_s"] == before
+    assert clean_cloud.client("lambda").list_functions()["Functions"] == []
+
+
+def test_poisson_model_cold_fraction():
+    import math
+
+    assert math.isclose(float(fl.cold_fraction_poisson(1.0, 1.0)), math.exp(-1))
+    assert float(fl.cold_fraction_poisson(10.0, 0.0)) == 1.0
