@@ -1,0 +1,166 @@
+"""Redelivery: per-message timelines of a consumer that sometimes crashes mid-job.
+
+A plain SQS consumer (no Lambda) receives messages; for each attempt it either finishes
+(DeleteMessage) or "crashes" (never deletes), so the message stays invisible until its
+visibility timeout expires and is delivered again with a higher ApproximateReceiveCount.
+After `max_receive_count` receives the queue's RedrivePolicy moves it to the DLQ
+(SQS Developer Guide, sqs-visibility-timeout and sqs-dead-letter-queues).
+
+Same boto3 calls offline and on AWS. Observation sources per event (`observed_by`):
+- `sqs`: the message's own `SentTimestamp` attribute (SQS's clock);
+- `consumer`: the consumer's clock when a call returned (receive, delete);
+- `computed`: receive time + visibility timeout (when the message becomes visible again,
+  as the spec defines it; the next receive shows when it was actually seen again);
+- `dlq poll`: first time a poll of the DLQ saw the message (an upper bound on the move
+  time, within one poll interval). On AWS a standard queue's DLQ keeps the original
+  SentTimestamp, so the move time is not recorded by SQS itself.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+
+from lab.experiments.metadata import experiment_stack, progress_bar, run_metadata, tidy
+
+COLUMNS = {
+    "message": "message label (m00, m01, ...; one lane in a timeline)",
+    "message_id": "SQS MessageId",
+    "event": "sent | receive | delete | visibility_expired | dlq",
+    "attempt": "ApproximateReceiveCount at this event (count; 0 for sent)",
+    "outcome": "for receive: processed (then deleted) or crashed (not deleted); else empty",
+    "t_s": "time since the first send (s)",
+    "time_utc": "wall-clock time of the event (UTC)",
+    "observed_by": "sqs | consumer | computed | dlq poll (see module docstring)",
+}
+
+
+def failure_plan(n_messages: int, *, poison_fraction: float, failure_rate: float,
+                 max_receive_count: int, seed: int) -> list[int]:
+    """How many attempts of each message crash before one succeeds (seeded).
+
+    Poison messages crash on every attempt (they end in the DLQ); the others crash each
+    attempt with probability `failure_rate`, independently.
+    """
+    rng = np.random.default_rng(seed)
+    n_poison = int(round(poison_fraction * n_messages))
+    poison = set(rng.choice(n_messages, size=n_poison, replace=False).tolist())
+    plan = []
+    for i in range(n_messages):
+        if i in poison:
+            plan.append(10**6)
+        else:
+            plan.append(int(rng.geometric(1 - failure_rate) - 1) if failure_rate > 0 else 0)
+    return plan
+
+
+def redelivery(target, *, n_messages: int = 6, visibility_timeout: int = 2,
+               max_receive_count: int = 3, poison_fraction: float = 0.2,
+               failure_rate: float = 0.3, wait_time_seconds: int = 1, seed: int = 0,
+               timeout_s: float = 120.0, show_progress: bool = True,
+               stack_name: str = "redelivery") -> pd.DataFrame:
+    """Send `n_messages`, consume them with crashes per `failure_plan`, and record every
+    message's timeline until each one is deleted or in the DLQ (or `timeout_s` passes).
+
+    Returns one row per event (see COLUMNS). `attrs["accounting"]` counts processed,
+    dead-lettered and unaccounted messages (the last must be 0).
+    """
+    params = dict(n_messages=n_messages, visibility_timeout=visibility_timeout,
+                  max_receive_count=max_receive_count, poison_fraction=poison_fraction,
+                  failure_rate=failure_rate, wait_time_seconds=wait_time_seconds,
+                  timeout_s=timeout_s, consumer="plain SQS consumer (boto3)")
+    meta = run_metadata("redelivery", target, params, seed=seed, columns=COLUMNS)
+    plan = failure_plan(n_messages, poison_fraction=poison_fraction, failure_rate=failure_rate,
+                        max_receive_count=max_receive_count, seed=seed)
+    rows: list[dict] = []
+    bar = progress_bar(n_messages, "messages settled", show_progress)
+    t0_wall = time.time()
+
+    def row(label, mid, event, attempt, at, observed_by, outcome=None):
+        rows.append({"message": label, "message_id": mid, "event": event, "attempt": attempt,
+                     "outcome": outcome, "t_s": at - t0_wall,
+                     "time_utc": datetime.fromtimestamp(at, UTC), "observed_by": observed_by})
+
+    try:
+        with experiment_stack(target, stack_name) as stack:
+            sqs = stack.client("sqs")
+            dlq = stack.queue("dlq", visibility_timeout=max(60, visibility_timeout))
+            queue = stack.queue("work", visibility_timeout=visibility_timeout,
+                                dead_letter=dlq, max_receive_count=max_receive_count)
+            labels, crashes = {}, {}
+            t0_wall = time.time()
+            for i in range(n_messages):
+                label = f"m{i:02d}"
+                mid = sqs.send_message(QueueUrl=queue.url,
+                                       MessageBody=json.dumps({"label": label}))["MessageId"]
+                labels[mid], crashes[mid] = label, plan[i]
+            settled: set[str] = set()
+            deadline = time.monotonic() + timeout_s
+            while len(settled) < n_messages and time.monotonic() < deadline:
+                msgs = sqs.receive_message(
+                    QueueUrl=queue.url, WaitTimeSeconds=wait_time_seconds,
+                    MaxNumberOfMessages=10, MessageSystemAttributeNames=["All"],
+                ).get("Messages", [])
+                now = time.time()
+                for m in msgs:
+                    mid, attrs = m["MessageId"], m.get("Attributes", {})
+                    label, attempt = labels[mid], int(attrs["ApproximateReceiveCount"])
+                    if attempt == 1:
+                        row(label, mid, "sent", 0, int(attrs["SentTimestamp"]) / 1e3, "sqs")
+                    if attempt <= crashes[mid]:
+                        row(label, mid, "receive", attempt, now, "consumer", "crashed")
+                        row(label, mid, "visibility_expired", attempt,
+                            now + visibility_timeout, "computed")
+                    else:
+                        row(label, mid, "receive", attempt, now, "consumer", "processed")
+                        sqs.delete_message(QueueUrl=queue.url, ReceiptHandle=m["ReceiptHandle"])
+                        row(label, mid, "delete", attempt, time.time(), "consumer")
+                        settled.add(mid)
+                        bar.update(1)
+                dead = sqs.receive_message(QueueUrl=dlq.url, MaxNumberOfMessages=10,
+                                           VisibilityTimeout=max(60, int(timeout_s))
+                                           ).get("Messages", [])
+                now = time.time()
+                for m in dead:
+                    mid = m["MessageId"]
+                    if mid in labels and mid not in settled:
+                        row(labels[mid], mid, "dlq", max_receive_count, now, "dlq poll")
+                        settled.add(mid)
+                        bar.update(1)
+            processed = sum(1 for r in rows if r["event"] == "delete")
+            dead_lettered = sum(1 for r in rows if r["event"] == "dlq")
+            meta["accounting"] = {"sent": n_messages, "processed": processed,
+                                  "dead_lettered": dead_lettered,
+                                  "unaccounted": n_messages - processed - dead_lettered}
+    finally:
+        bar.close()
+    df = tidy(rows, COLUMNS, meta)
+    return df.sort_values(["message", "t_s"], kind="stable").reset_index(drop=True)
+
+
+def attempts(events: pd.DataFrame) -> pd.DataFrame:
+    """One row per delivery attempt: message, attempt, received (s), ended (s), how it
+    ended (deleted / visibility expired), invisible_s; handy for tables and checks."""
+    rec = events[events["event"] == "receive"]
+    out = []
+    for _, r in rec.iterrows():
+        same = events[(events["message"] == r["message"]) & (events["attempt"] == r["attempt"])
+                      & events["event"].isin(["delete", "visibility_expired"])]
+        end = same.sort_values("t_s").iloc[0] if len(same) else None
+        out.append({"message": r["message"], "attempt": int(r["attempt"]),
+                    "received_s": r["t_s"], "ended_s": None if end is None else end["t_s"],
+                    "ended_by": None if end is None else end["event"],
+                    "invisible_s": None if end is None else end["t_s"] - r["t_s"]})
+    df = pd.DataFrame(out)
+    df.attrs.update(events.attrs)
+    df.attrs["columns"] = {
+        "message": COLUMNS["message"], "attempt": "receive count of the attempt (count)",
+        "received_s": "receive time since first send (s)",
+        "ended_s": "delete or visibility expiry time since first send (s)",
+        "ended_by": "delete | visibility_expired",
+        "invisible_s": "time the message was invisible in this attempt (s)"}
+    return df
