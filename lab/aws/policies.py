@@ -74,7 +74,11 @@ def check_least_privilege(policy: dict) -> None:
         for resource in _as_list(st.get("Resource", [])):
             if resource == "*" or not resource.startswith("arn:"):
                 raise LeastPrivilegeError(f"resource {resource!r}: scope it to an ARN")
-            body = resource.removesuffix(":*") if ":log-group:" in resource else resource
+            body = resource
+            if ":log-group:" in resource:  # arn:...:log-group:<one group>[:*]
+                prefix, group = resource.split(":log-group:", 1)
+                group = group.removesuffix(":*")
+                body = prefix + (":" + group if group else "*")
             if "*" in body:
                 raise LeastPrivilegeError(f"wildcard in resource {resource!r}")
 
