@@ -271,6 +271,30 @@ def _cpu_seconds(pid: int) -> float | None:
         return None
 
 
+def function_reports(target, function_name: str) -> pd.DataFrame:
+    """The function's REPORT lines (one row per invocation, `lab.reports` columns)."""
+    from lab.reports import parse_reports
+
+    logs = target.client("logs")
+    events: list[dict] = []
+    try:
+        for page in logs.get_paginator("filter_log_events").paginate(
+                logGroupName=f"/aws/lambda/{function_name}"):
+            events.extend(page["events"])
+    except logs.exceptions.ResourceNotFoundException:
+        pass
+    return parse_reports(events)
+
+
+def delete_log_group(target, function_name: str) -> None:
+    """Delete `/aws/lambda/<function>`: deleting a function leaves its logs behind."""
+    logs = target.client("logs")
+    try:
+        logs.delete_log_group(logGroupName=f"/aws/lambda/{function_name}")
+    except logs.exceptions.ResourceNotFoundException:
+        pass
+
+
 def worker_vs_function(target, *, jobs: int = 20, size_bytes: int = 65536, rounds: int = 4,
                        interval_s: float = 0.05, idle_s: float = 2.0, memory_size: int = 128,
                        seed: int = 0, module: str = "checksum", name: str = "worker-vs-fn",
@@ -282,8 +306,8 @@ def worker_vs_function(target, *, jobs: int = 20, size_bytes: int = 65536, round
     `df.attrs["idle"]` records what each approach held during `idle_s` of no work: the
     worker's resident memory and CPU time (measured), and the function's billed time
     while idle (zero: Lambda bills invocations, not idle environments).
-    `df.attrs["billed"]` has the function's billed duration per job from its REPORT lines
-    when `lab.reports` is available.
+    `df.attrs["billed"]` summarises the function's REPORT lines (billed and measured
+    durations, memory), read before the function and its log group are deleted.
     """
     from lab.experiments.metadata import experiment_stack
 
@@ -292,12 +316,15 @@ def worker_vs_function(target, *, jobs: int = 20, size_bytes: int = 65536, round
                "salt": rng.randrange(1 << 30)} for i in range(jobs)]
     rows: list[dict] = []
     idle: dict = {}
+    billed: dict = {}
+    fn_name = None
     worker = Worker(module)
     try:
         with experiment_stack(target, name) as stack:
             role = stack.role("fn-role", "lambda.amazonaws.com")
             fn = stack.function("job", module, role_arn=role, memory_size=memory_size,
                                 timeout=10)
+            fn_name = fn.name
             lam = stack.client("lambda")
             seen: dict[str, set] = {"always-running worker": set(), "function": set()}
             for event in progress(events, total=jobs, desc="worker vs function",
@@ -328,8 +355,11 @@ def worker_vs_function(target, *, jobs: int = 20, size_bytes: int = 65536, round
                     "worker_start_ms": worker.start_ms,
                     "function_billed_ms_while_idle": 0.0,
                     "function_memory_size_mb": memory_size}
+            billed = _billed_summary(function_reports(target, fn.name))
     finally:
         worker.close()
+        if fn_name:
+            delete_log_group(target, fn_name)
     meta = run_metadata("worker_vs_function", target,
                         {"jobs": jobs, "size_bytes": size_bytes, "rounds": rounds,
                          "interval_s": interval_s, "idle_s": idle_s,
@@ -339,7 +369,23 @@ def worker_vs_function(target, *, jobs: int = 20, size_bytes: int = 65536, round
                               "Invoke through the target's API")
     df = tidy(rows, WORKER_COLUMNS, meta)
     df.attrs["idle"] = idle
+    df.attrs["billed"] = billed
     return df
+
+
+def _billed_summary(reports: pd.DataFrame) -> dict:
+    warm, cold = reports[~reports["cold"]], reports[reports["cold"]]
+
+    def median(frame, column):
+        return float(frame[column].astype(float).median()) if len(frame) else None
+
+    return {"invocations": int(len(reports)), "cold_starts": int(len(cold)),
+            "billed_ms_median_warm": median(warm, "billed_duration_ms"),
+            "billed_ms_median_cold": median(cold, "billed_duration_ms"),
+            "duration_ms_median_warm": median(warm, "duration_ms"),
+            "init_duration_ms_median": median(cold, "init_duration_ms"),
+            "max_memory_used_mb": int(reports["max_memory_used_mb"].max())
+            if len(reports) else None}
 
 
 # -- keep-alive: idle time between requests vs cold starts ------------------------------------
@@ -385,11 +431,13 @@ def keep_alive_sweep(target, *, keep_alive_s: float = 0.5,
     random.Random(seed).shuffle(plan)
     previous = lambda_config(target)["keep_alive_s"]
     rows: list[dict] = []
+    fn_name = None
     try:
         lambda_config(target, keep_alive_s=keep_alive_s)
         with experiment_stack(target, name) as stack:
             role = stack.role("fn-role", "lambda.amazonaws.com")
             fn = stack.function("fn", module, role_arn=role, timeout=10)
+            fn_name = fn.name
             lam = stack.client("lambda")
 
             def invoke() -> tuple[str, float]:
@@ -408,6 +456,8 @@ def keep_alive_sweep(target, *, keep_alive_s: float = 0.5,
                 last_env = env
     finally:
         lambda_config(target, keep_alive_s=previous)
+        if fn_name:
+            delete_log_group(target, fn_name)
     meta = run_metadata("keep_alive_sweep", target,
                         {"keep_alive_s": keep_alive_s, "gaps_s": list(gaps_s),
                          "repeats": repeats, "module": module, "sweep_period_s": 0.5},

@@ -69,7 +69,12 @@ def test_worker_and_function_run_the_same_jobs_and_the_function_reuses_its_envir
     idle = df.attrs["idle"]
     assert idle["worker_rss_kb"] > 0  # the worker holds memory while it waits
     assert idle["function_billed_ms_while_idle"] == 0.0
-    # clean-up: nothing the experiment created is left
+    billed = df.attrs["billed"]  # from the REPORT lines: one cold start, then warm ones
+    assert billed["invocations"] == 4 and billed["cold_starts"] == 1
+    assert billed["billed_ms_median_cold"] > billed["billed_ms_median_warm"] >= 1
+    # clean-up: nothing the experiment created is left (log group included)
+    assert not clean_cloud.client("logs").describe_log_groups(
+        logGroupNamePrefix="/aws/lambda/worker-vs-fn")["logGroups"]
     assert clean_cloud.client("lambda").list_functions()["Functions"] == []
     assert not [r for r in clean_cloud.client("iam").list_roles()["Roles"]
                 if r["RoleName"].startswith("worker-vs-fn")]
@@ -95,6 +100,8 @@ def test_keep_alive_decides_cold_starts_and_the_setting_is_restored(clean_cloud)
     assert df.loc[df["gap_s"] == 1.3, "cold"].all()
     assert fl.lambda_config(clean_cloud)["keep_alive_s"] == before
     assert clean_cloud.client("lambda").list_functions()["Functions"] == []
+    assert not clean_cloud.client("logs").describe_log_groups(
+        logGroupNamePrefix="/aws/lambda/keep-alive")["logGroups"]
 
 
 def test_poisson_model_cold_fraction():
