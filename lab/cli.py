@@ -19,6 +19,10 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--notebooks", default="notebooks", help="folder of NN_*.ipynb notebooks")
     b.add_argument("--out", default="build", help="output folder")
     b.add_argument("--timeout", type=int, default=900, help="seconds per cell")
+
+    from lab.aws.cli import add_parser as add_aws_parser  # lab aws plan | run | cleanup
+
+    add_aws_parser(sub)
     return p
 
 
@@ -32,4 +36,8 @@ def main(argv: list[str] | None = None) -> int:
         from lab.build import build
 
         return build(args.notebooks, args.out, args.timeout)
+    if args.command == "aws":
+        from lab.aws.cli import main as aws_main
+
+        return aws_main(args)
     return 2

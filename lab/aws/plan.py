@@ -32,84 +32,117 @@ class ExperimentPlan:
         return pricing.estimate(self.usage)
 
 
-def _pipeline_resources(stack: str, *, api: bool, dlq: bool) -> list[str]:
-    out = [f"SQS queue {stack}-<run-id>-work (standard)",
-           f"IAM role /serverless-lab/{stack}-<run-id>-fn-role (inline policies: own log "
-           "group; receive/delete/get-attributes on its queue)",
-           f"CloudWatch log group /aws/lambda/{stack}-<run-id>-handler (retention 1 day)",
-           f"Lambda function {stack}-<run-id>-handler (python3.12, 128 MB, zip)",
-           f"Event source mapping work queue -> {stack}-<run-id>-handler"]
-    if dlq:
-        out.insert(0, f"SQS queue {stack}-<run-id>-dlq (dead-letter queue)")
-    if api:
-        out += [f"IAM role /serverless-lab/{stack}-<run-id>-api-role (sqs:SendMessage on "
-                "its queue only)",
-                f"HTTP API {stack}-<run-id>-api, route POST /messages -> SQS-SendMessage, "
-                "stage $default"]
-    return out + ["every resource tagged lab:project=serverless-lab, lab:run-id=<run-id>"]
+TAG_LINE = "every resource tagged lab:project=serverless-lab and lab:run-id=<run-id>"
+# Calls a boto3 loop makes per second against AWS when nothing waits (about 30 ms a call).
+TIGHT_LOOP_CALLS_PER_S = 30
 
 
-def latency_plan(messages: int = 200, memory_mb: int = 128, handler_ms: float = 5.0) -> ExperimentPlan:
+def _function_resources(stack: str, fn: str, memory_mb: int, extra_role: str = "") -> list[str]:
+    return [f"IAM role /serverless-lab/{stack}-<run-id>-fn-role (inline policy: write its own "
+            f"log group{extra_role})",
+            f"CloudWatch log group /aws/lambda/{stack}-<run-id>-{fn} (retention 1 day)",
+            f"Lambda function {stack}-<run-id>-{fn} (python3.12, {memory_mb} MB, zip)"]
+
+
+def latency_plan(messages: int = 200, memory_mb: int = 128, handler_ms: float = 5.0,
+                 stack_name: str = "latency") -> ExperimentPlan:
     """HTTP API -> SQS -> Lambda: one API request, one SendMessage, a receive/delete per
-    message (batches would need fewer), a REPORT line each."""
+    message (batches need fewer), one REPORT line each, idle polling while it exists."""
     minutes = 5 + messages / 600
     usage = Usage(lambda_requests=messages,
                   lambda_gb_seconds=pricing.lambda_gb_seconds(messages, memory_mb, handler_ms + 150),
                   sqs_requests=3 * messages + int(IDLE_POLL_REQUESTS_PER_MINUTE * minutes),
                   http_api_requests=messages, log_bytes=messages * pricing.REPORT_LOG_BYTES)
-    return ExperimentPlan("latency", _pipeline_resources("latency", api=True, dlq=False), usage,
-                          minutes, {"messages": messages, "memory_mb": memory_mb})
+    resources = [f"SQS queue {stack_name}-<run-id>-work (standard)",
+                 *_function_resources(stack_name, "handler", memory_mb,
+                                      "; receive/delete/get-attributes on its queue"),
+                 f"Event source mapping {stack_name}-<run-id>-work -> the function",
+                 f"IAM role /serverless-lab/{stack_name}-<run-id>-api-role (sqs:SendMessage on "
+                 "its queue only)",
+                 f"HTTP API {stack_name}-<run-id>-api: POST /messages -> SQS-SendMessage, "
+                 "stage $default", TAG_LINE]
+    return ExperimentPlan("latency", resources, usage, minutes,
+                          {"messages": messages, "memory_mb": memory_mb})
 
 
-def cold_start_plan(cold: int = 20, warm: int = 20, memory_mb: int = 128,
-                    init_ms: float = 300.0) -> ExperimentPlan:
-    """Forced cold starts the lambda-perf way (update an environment variable, invoke)
-    plus warm invokes; INIT is billed since 2025-08-01."""
-    invocations = cold + warm
-    minutes = 2 + cold * 0.25
-    usage = Usage(lambda_requests=invocations,
-                  lambda_gb_seconds=pricing.lambda_gb_seconds(cold, memory_mb, init_ms + 50)
-                  + pricing.lambda_gb_seconds(warm, memory_mb, 50),
-                  log_bytes=invocations * pricing.REPORT_LOG_BYTES)
-    resources = [
-        "IAM role /serverless-lab/cold-start-<run-id>-fn-role (inline policy: own log group)",
-        "CloudWatch log group /aws/lambda/cold-start-<run-id>-handler (retention 1 day)",
-        "Lambda function cold-start-<run-id>-handler (python3.12, 128 MB, zip)",
-        "every resource tagged lab:project=serverless-lab, lab:run-id=<run-id>"]
-    return ExperimentPlan("cold_start", resources, usage, minutes,
-                          {"cold": cold, "warm": warm, "memory_mb": memory_mb})
+def cold_start_plan(rounds: int = 3, warm_per_round: int = 3, memory_size: int = 128,
+                    init_ms: float = 600.0, stack_name: str = "coldwarm") -> ExperimentPlan:
+    """`lab.experiments.cold_starts.cold_vs_warm`: forced cold starts the lambda-perf way
+    (update an environment variable, invoke), each followed by warm invokes. INIT is billed
+    since 2025-08-01; the handler imports boto3 (~600 ms INIT budgeted, on the high side)."""
+    warm = rounds * warm_per_round
+    minutes = 2 + rounds * 0.25
+    usage = Usage(lambda_requests=rounds + warm,
+                  lambda_gb_seconds=pricing.lambda_gb_seconds(rounds, memory_size, init_ms + 50)
+                  + pricing.lambda_gb_seconds(warm, memory_size, 50),
+                  log_bytes=(rounds + warm) * pricing.REPORT_LOG_BYTES * 2)
+    return ExperimentPlan("cold_start", [*_function_resources(stack_name, "fn", memory_size),
+                                         TAG_LINE], usage, minutes,
+                          {"rounds": rounds, "warm_per_round": warm_per_round,
+                           "memory_size": memory_size})
 
 
-def redelivery_plan(messages: int = 5, max_receive_count: int = 3,
-                    visibility_timeout: int = 10, memory_mb: int = 128) -> ExperimentPlan:
-    """Every message fails until it reaches the DLQ: max_receive_count attempts each."""
-    attempts = messages * max_receive_count
-    minutes = 3 + max_receive_count * visibility_timeout / 60 * 2
-    usage = Usage(lambda_requests=attempts,
-                  lambda_gb_seconds=pricing.lambda_gb_seconds(attempts, memory_mb, 200),
-                  sqs_requests=messages * 3 + attempts * 2
-                  + int(2 * IDLE_POLL_REQUESTS_PER_MINUTE * minutes),
-                  log_bytes=attempts * pricing.REPORT_LOG_BYTES * 3)
-    return ExperimentPlan("redelivery", _pipeline_resources("redelivery", api=False, dlq=True),
-                          usage, minutes, {"messages": messages,
-                                           "max_receive_count": max_receive_count,
-                                           "visibility_timeout": visibility_timeout})
+def redelivery_plan(n_messages: int = 6, max_receive_count: int = 3, visibility_timeout: int = 2,
+                    wait_time_seconds: int = 1, stack_name: str = "redelivery") -> ExperimentPlan:
+    """`lab.experiments.redelivery.redelivery`: a plain SQS consumer that crashes on some
+    attempts; messages come back after the visibility timeout, poison ones end in the DLQ.
+    Receives on two queues for the whole run (a long poll of `wait_time_seconds` each)."""
+    seconds = 30 + max_receive_count * visibility_timeout * 2
+    polls = int(2 * seconds / max(wait_time_seconds, 0.05))
+    usage = Usage(sqs_requests=n_messages * (1 + 2 * max_receive_count) + polls + 10)
+    resources = [f"SQS queue {stack_name}-<run-id>-dlq (dead-letter queue)",
+                 f"SQS queue {stack_name}-<run-id>-work (RedrivePolicy maxReceiveCount="
+                 f"{max_receive_count}, visibility timeout {visibility_timeout} s)", TAG_LINE]
+    return ExperimentPlan("redelivery", resources, usage, seconds / 60,
+                          {"n_messages": n_messages, "max_receive_count": max_receive_count,
+                           "visibility_timeout": visibility_timeout})
 
 
-PLANS = {"latency": latency_plan, "cold_start": cold_start_plan, "redelivery": redelivery_plan}
+def polling_plan(n_messages: int = 20, rate_per_s: float = 4.0,
+                 wait_times: tuple[int, ...] = (0, 20), stack_name: str = "polling") -> ExperimentPlan:
+    """`lab.experiments.polling.polling`: short polls in a tight loop vs long polls."""
+    seconds = n_messages / rate_per_s + 5
+    calls = 0
+    for wait in wait_times:
+        calls += 2 * n_messages + int(seconds * (TIGHT_LOOP_CALLS_PER_S if wait == 0
+                                                 else 1 / max(wait, 1)))
+    resources = [f"SQS queue {stack_name}-<run-id>-poll-{w}s" for w in wait_times] + [TAG_LINE]
+    return ExperimentPlan("polling", resources, Usage(sqs_requests=calls),
+                          len(wait_times) * seconds / 60,
+                          {"n_messages": n_messages, "wait_times": list(wait_times)})
+
+
+PLANS = {"latency": latency_plan, "cold_start": cold_start_plan, "redelivery": redelivery_plan,
+         "polling": polling_plan}
 
 
 def plan_for(experiment: str, **parameters) -> ExperimentPlan:
+    """The plan of one experiment; parameters the plan does not model are ignored."""
+    import inspect
+
     key = experiment.replace("-", "_")
-    key = {"cold_starts": "cold_start", "coldstart": "cold_start"}.get(key, key)
+    key = {"cold_starts": "cold_start", "coldstart": "cold_start",
+           "cold_vs_warm": "cold_start"}.get(key, key)
     if key not in PLANS:
         raise KeyError(f"no AWS plan for experiment {experiment!r}: known {', '.join(PLANS)}")
-    return PLANS[key](**parameters)
+    fn = PLANS[key]
+    known = inspect.signature(fn).parameters
+    return fn(**{k: v for k, v in parameters.items() if k in known})
+
+
+NOTEBOOK_08 = ("latency", "cold_start", "redelivery")
 
 
 def default_plans() -> list[ExperimentPlan]:
-    """The three experiments notebook 08 reproduces, at their default sizes."""
-    return [latency_plan(), cold_start_plan(), redelivery_plan()]
+    """The experiments notebook 08 reproduces that exist here, at their default sizes."""
+    from lab.aws.experiments import available
+
+    have = available()
+    return [PLANS[name]() for name in NOTEBOOK_08 if name in have]
+
+
+def usd(value: float) -> str:
+    return "< $0.0001" if 0 < value < 0.0001 else f"${value:.4f}"
 
 
 def render(plans: list[ExperimentPlan], *, account_id: str, region: str,
@@ -122,12 +155,13 @@ def render(plans: list[ExperimentPlan], *, account_id: str, region: str,
         cost = plan.cost()
         total += cost["total"]
         params = ", ".join(f"{k}={v}" for k, v in plan.parameters.items())
-        lines.append(f"Experiment {plan.experiment} ({params}; ~{plan.minutes:.0f} min) creates:")
+        lines.append(f"Experiment {plan.experiment} ({params}; ~{plan.minutes:.1f} min) creates:")
         lines += [f"  - {r}" for r in plan.resources]
         items = ", ".join(f"{k} ${v:.6f}" for k, v in cost.items() if k != "total" and v)
-        lines.append(f"  estimated cost: ${cost['total']:.4f}  ({items})")
+        lines.append(f"  estimated cost: {usd(cost['total'])}  ({items})")
         lines.append("")
-    lines.append(f"Estimated total: ${total:.4f} (upper bound; deleted at the end of each run)")
+    lines.append(f"Estimated total: {usd(total)} (upper bound, free tier ignored; "
+                 "everything is deleted at the end of each run)")
     if region != pricing.PRICES_REGION:
         lines.append(f"Note: prices are {pricing.PRICES_REGION}'s; {region} may differ slightly.")
     lines.append(pricing.describe())

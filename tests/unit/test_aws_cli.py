@@ -1,0 +1,104 @@
+"""`lab aws plan | run | cleanup` wired to a stubbed aws target (no account)."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+
+from lab import cli
+from lab.aws import cli as aws_cli
+from lab.aws import experiments
+from lab.aws.stubbed import StubbedAwsTarget
+from lab.experiments.metadata import run_metadata, tidy
+
+
+class Tty(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    monkeypatch.delenv("LAB_AWS_CONFIRM", raising=False)
+    target = StubbedAwsTarget("eu-central-1")
+    monkeypatch.setattr(aws_cli, "make_target", lambda args: target)
+    return target
+
+
+def run_cli(argv, stdin=None):
+    out = io.StringIO()
+    code = aws_cli.main(aws_cli.parse(argv), out=out, stdin=stdin or io.StringIO())
+    return code, out.getvalue()
+
+
+def test_the_lab_command_has_aws_subcommands():
+    args = cli._parser().parse_args(["aws", "--region", "eu-west-1", "run", "redelivery",
+                                     "--param", "n_messages=3", "--yes"])
+    assert (args.command, args.aws_command, args.experiment, args.yes) == (
+        "aws", "run", "redelivery", True)
+    assert aws_cli._params(["n_messages=3", "imports=[\"json\"]", "mode=fast"]) == {
+        "n_messages": 3, "imports": ["json"], "mode": "fast"}
+
+
+def test_plan_prints_identity_region_plan_and_cost_and_creates_nothing(aws):
+    code, text = run_cli(["plan", "redelivery", "cold_start"])
+    assert code == 0
+    assert "AWS account: 111122223333" in text and "Region:      eu-central-1" in text
+    assert "SQS queue redelivery-<run-id>-work" in text and "coldwarm-<run-id>-fn" in text
+    assert "Nothing was created" in text
+    assert aws.operations() == [("sts", "GetCallerIdentity")]
+
+
+def fake_experiment(calls):
+    def experiment(target, *, n_messages=6):
+        calls.append((target, n_messages))
+        meta = run_metadata("fake", target, {"n_messages": n_messages}, seed=0,
+                            columns={"x": "a number"})
+        return tidy([{"x": 1}], {"x": "a number"}, meta)
+    return experiment
+
+
+def test_run_refuses_without_opt_in_and_runs_nothing(aws, monkeypatch):
+    calls = []
+    monkeypatch.setattr(experiments, "available", lambda: {"redelivery": fake_experiment(calls)})
+    code, text = run_cli(["run", "redelivery"])
+    assert code == 3 and "without an explicit opt-in" in text and calls == []
+
+
+def test_run_with_a_typed_yes_runs_the_experiment_on_the_target_and_saves_it(
+        aws, monkeypatch, tmp_path):
+    calls = []
+    monkeypatch.setattr(experiments, "available", lambda: {"redelivery": fake_experiment(calls)})
+    code, text = run_cli(["run", "redelivery", "--param", "n_messages=2", "--save", "aws-fake",
+                          "--runs-dir", str(tmp_path)], stdin=Tty("yes\n"))
+    assert code == 0, text
+    assert calls == [(aws, 2)]
+    saved = pd.read_csv(tmp_path / "aws-fake.csv")
+    assert list(saved.columns) == ["x"]
+    assert '"target": "aws"' in (tmp_path / "aws-fake.json").read_text()
+
+
+def test_every_registered_experiment_that_exists_has_a_plan():
+    from lab.aws import plan
+
+    for name in experiments.available():
+        assert plan.plan_for(name).experiment == name
+
+
+def test_cleanup_lists_and_deletes_only_on_yes(aws):
+    tagging = aws.stub("resourcegroupstaggingapi")
+    iam = aws.stub("iam")
+    arn = "arn:aws:logs:eu-central-1:111122223333:log-group:/aws/lambda/x-r9-fn"
+    for _ in range(2):
+        tagging.add_response("get_resources", {"ResourceTagMappingList": [{
+            "ResourceARN": arn, "Tags": [{"Key": "lab:run-id", "Value": "r9"}]}]})
+        iam.add_response("list_roles", {"Roles": [], "IsTruncated": False})
+    code, text = run_cli(["cleanup"])
+    assert code == 3 and "log-group" in text and "/aws/lambda/x-r9-fn (run r9)" in text
+    assert "Nothing deleted" in text
+    aws.stub("logs").add_response("delete_log_group", {}, {"logGroupName": "/aws/lambda/x-r9-fn"})
+    code, text = run_cli(["cleanup", "--yes"])
+    assert code == 0 and "Deleted 1." in text
+    aws.assert_no_pending_responses()
