@@ -59,6 +59,9 @@ def install(app) -> None:
         return request.path == "/_lab/sqs/lifecycle" and request.method == "GET"
 
     def handle_lifecycle(request: Request) -> Response:
+        queue = request.args.get("queue")
+        patches.advance_all(queue.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+                            if queue else None)
         events = recorder.events(queue=request.args.get("queue"),
                                  message_id=request.args.get("message_id"))
         return Response(json.dumps(events), status=200, content_type="application/json")

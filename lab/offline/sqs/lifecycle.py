@@ -19,8 +19,8 @@ import time
 from collections import deque
 
 # A bound on memory: the oldest events are dropped first (a soak of 5,000 messages with
-# retries makes ~25,000 events; the bound is far above any notebook's needs).
-MAX_EVENTS = 2_000_000
+# retries makes ~25,000 events; ~300 bytes each, the bound caps memory near 300 MB).
+MAX_EVENTS = 1_000_000
 
 EVENTS = (
     "sent",                  # accepted and stored (time = send time)

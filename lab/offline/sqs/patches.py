@@ -196,6 +196,18 @@ def fix_message_store() -> None:
     _replace(Backend, "purge_queue", purge_queue)
 
 
+def advance_all(name: str | None = None) -> None:
+    """Apply due clock transitions on every queue (or those named `name`), so the
+    lifecycle record shows `visible_again` / `delay_ended` even if nobody polled since."""
+    for regions in list(sqs_models.sqs_backends.values()):
+        for backend in list(regions.values()):
+            for queue in list(backend.queues.values()):
+                if name is None or queue.name == name:
+                    store = store_of(queue)
+                    with store.cond:
+                        store.advance()
+
+
 def move_to_dlq(source, message) -> None:
     """Move `message` (already removed from `source`'s store) to source's DLQ."""
     dlq = source.dead_letter_queue

@@ -247,8 +247,7 @@ class QueueStore:
         self._set_state(message, INFLIGHT)
         self._record("received", message, now, receive_count=message.approximate_receive_count,
                      receiver=receiver, visibility_timeout_s=vt,
-                     visible_at_ms=round(message.visible_at, 3),
-                     receipt_handle=message.receipt_handle)
+                     visible_at_ms=round(message.visible_at, 3))
         if vt > 0:
             self._schedule(message, message.visible_at)
         else:  # VisibilityTimeout=0: visible again at once
