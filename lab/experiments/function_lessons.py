@@ -184,10 +184,13 @@ def summarize_fork_vs_fresh(df: pd.DataFrame) -> pd.DataFrame:
 
 # -- the same job: an always-running worker vs a function ------------------------------------
 
-#: The worker: import the handler module once, then serve one job per stdin line, forever.
+#: The worker: load the handler module once (from its file, as Lambda does, without the
+#: lab package), then serve one job per stdin line until stdin closes.
 _WORKER = """
-import importlib, json, sys, types, uuid
-module = importlib.import_module(sys.argv[1])
+import importlib.util, json, sys, types, uuid
+spec = importlib.util.spec_from_file_location("handler_module", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
 out = sys.stdout
 out.write("worker ready\\n"); out.flush()
 for line in sys.stdin:
@@ -214,8 +217,11 @@ class Worker:
     """An always-running worker process serving jobs with `lab.functions.<module>.handler`."""
 
     def __init__(self, module: str):
+        from importlib import resources
+
+        path = str(resources.files("lab.functions").joinpath(f"{module}.py"))
         started = time.perf_counter()
-        self.proc = subprocess.Popen([sys.executable, "-c", _WORKER, f"lab.functions.{module}"],
+        self.proc = subprocess.Popen([sys.executable, "-c", _WORKER, path],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         if self.proc.stdout.readline().strip() != "worker ready":
             self.close()
