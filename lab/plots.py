@@ -117,7 +117,7 @@ def latency_cdf(data, column: str = "end_to_end_ms", *, title: str | None = None
         ax.set_xscale("log")
     ax.set_ylim(0, 1.02)
     return _finish(fig, ax, title=title, xlabel=f"{what} ({unit})",
-                   ylabel="fraction of observations <= x", labels=labels)
+                   ylabel="observations <= x (fraction)", labels=labels)
 
 
 def latency_over_time(data, column: str = "end_to_end_ms", time_column: str = "t_s", *,

@@ -2,12 +2,18 @@
 run against the target `lab.connect()` gave and return tidy DataFrames (one row per
 observation; columns and units in `df.attrs["columns"]`; run metadata in `df.attrs`).
 
+Modules (call e.g. `lab.experiments.polling.polling(target, ...)`):
+- `latency`: `queue_latency` (SQS only), `pipeline_latency` (HTTP API -> SQS -> Lambda);
+- `cold_starts`: `cold_vs_warm`, `init_breakdown`, `import_costs`, `concurrency_burst`;
+- `redelivery`: `redelivery` (plain SQS consumer), `redelivery_lambda` (event source
+  mapping), `timeline_from_lifecycle`;
+- `polling`: `polling` (short vs long), `summarize`;
+- `metadata`: what every run records, progress bars, stacks torn down in `finally`.
+
 Each deploys what it needs through a `lab.stack.Stack` that is torn down in `finally`, so
 an interrupted run (KeyboardInterrupt) leaves nothing behind.
 """
 
-from lab.experiments.metadata import run_metadata
-from lab.experiments.polling import polling
-from lab.experiments.redelivery import redelivery
+from lab.experiments import cold_starts, latency, metadata, polling, redelivery
 
-__all__ = ["polling", "redelivery", "run_metadata"]
+__all__ = ["cold_starts", "latency", "metadata", "polling", "redelivery"]

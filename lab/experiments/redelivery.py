@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
+from lab.experiments import lambda_logs
 from lab.experiments.metadata import experiment_stack, progress_bar, run_metadata, tidy
 
 COLUMNS = {
@@ -164,3 +165,144 @@ def attempts(events: pd.DataFrame) -> pd.DataFrame:
         "ended_by": "delete | visibility_expired",
         "invisible_s": "time the message was invisible in this attempt (s)"}
     return df
+
+
+_LIFECYCLE_EVENTS = {"sent": "sent", "received": "receive", "deleted": "delete",
+                     "visible_again": "visibility_expired", "moved_to_dlq": "dlq"}
+
+
+def timeline_from_lifecycle(life: pd.DataFrame, labels: dict[str, str] | None = None
+                            ) -> pd.DataFrame:
+    """OFFLINE: a `lab.lifecycle.fetch_lifecycle` frame -> the same event table as
+    `redelivery()` (COLUMNS), so `lab.plots.message_timeline` draws consumers it did not
+    drive (an event source mapping, several workers). Every time here is the endpoint's
+    record (`observed_by="lifecycle"`); on AWS no such record exists.
+
+    A receive's `outcome` is "processed" when the same attempt ends in a delete, else
+    "crashed" (the message came back or went to the DLQ). `labels` maps message ids to
+    lane names (default: m00, m01, ... in order of first appearance)."""
+    ev = life[life["event"].isin(_LIFECYCLE_EVENTS)].copy()
+    ev = ev.sort_values("time_ms", kind="stable")
+    first = {mid: k for k, mid in enumerate(dict.fromkeys(ev["message_id"]))}
+    t0 = ev["time_ms"].min() if len(ev) else 0.0
+    rows, count = [], {}
+    for r in ev.to_dict("records"):
+        mid, event = r["message_id"], _LIFECYCLE_EVENTS[r["event"]]
+        if event == "receive":
+            count[mid] = int(r["receive_count"]) if pd.notna(r.get("receive_count")) \
+                else count.get(mid, 0) + 1
+        attempt = 0 if event == "sent" else count.get(mid, 0)
+        label = (labels or {}).get(mid) or f"m{first[mid]:02d}"
+        rows.append({"message": label, "message_id": mid, "event": event,
+                     "attempt": attempt, "outcome": None, "t_s": (r["time_ms"] - t0) / 1e3,
+                     "time_utc": pd.to_datetime(r["time_ms"], unit="ms", utc=True),
+                     "observed_by": "lifecycle"})
+    ended = {(x["message_id"], x["attempt"]) for x in rows if x["event"] == "delete"}
+    for x in rows:
+        if x["event"] == "receive":
+            x["outcome"] = "processed" if (x["message_id"], x["attempt"]) in ended else "crashed"
+    df = pd.DataFrame(rows, columns=list(COLUMNS))
+    df.attrs.update(life.attrs)
+    return df
+
+
+def redelivery_lambda(target, *, n_messages: int = 4, visibility_timeout: int = 2,
+                      max_receive_count: int = 2, poison_fraction: float = 0.25,
+                      failure_rate: float = 0.3, batch_size: int = 1,
+                      partial_failures: bool = False, seed: int = 0, timeout_s: float = 90.0,
+                      show_progress: bool = True, stack_name: str = "redeliverylambda"
+                      ) -> pd.DataFrame:
+    """The same story with Lambda as the consumer: an event source mapping (`batch_size`,
+    `ReportBatchItemFailures` if `partial_failures`) invokes the `recorder` handler, which
+    fails the first k attempts of each message (`failure_plan`).
+
+    Timelines: offline from the endpoint's lifecycle record (every receive, expiry, delete
+    and DLQ move, `observed_by="lifecycle"`); on AWS from the handler's own records
+    (`LAB_RECORD` lines: each attempt's handler start and receive count) plus polls of the
+    DLQ; there, visibility expiries are computed (receive + timeout) and deletions are not
+    observed per message. Same columns as `redelivery()`.
+    """
+    params = dict(n_messages=n_messages, visibility_timeout=visibility_timeout,
+                  max_receive_count=max_receive_count, poison_fraction=poison_fraction,
+                  failure_rate=failure_rate, batch_size=batch_size,
+                  partial_failures=partial_failures, timeout_s=timeout_s,
+                  consumer="Lambda via an SQS event source mapping (recorder handler)")
+    meta = run_metadata("redelivery_lambda", target, params, seed=seed, columns=COLUMNS)
+    plan = failure_plan(n_messages, poison_fraction=poison_fraction, failure_rate=failure_rate,
+                        max_receive_count=max_receive_count, seed=seed)
+    bar = progress_bar(n_messages, "messages settled", show_progress)
+    try:
+        with experiment_stack(target, stack_name) as stack:
+            sqs = stack.client("sqs")
+            dlq = stack.queue("dlq", visibility_timeout=max(60, int(timeout_s)))
+            queue = stack.queue("work", visibility_timeout=visibility_timeout,
+                                dead_letter=dlq, max_receive_count=max_receive_count)
+            role = stack.role("fn-role", "lambda.amazonaws.com")
+            fn = stack.function("recorder", "recorder", role_arn=role,
+                                timeout=max(1, min(visibility_timeout, 3)),
+                                environment={"LAB_PARTIAL_FAILURES":
+                                             "1" if partial_failures else "0"})
+            started_ms = int(time.time() * 1000) - 1000
+            t0 = time.time()
+            labels: dict[str, str] = {}
+            for i in range(n_messages):
+                body = {"lab": {"i": i, "fail_attempts": min(plan[i], 10**6)}}
+                mid = sqs.send_message(QueueUrl=queue.url, MessageBody=json.dumps(body)
+                                       )["MessageId"]
+                labels[mid] = f"m{i:02d}"
+            stack.event_source_mapping(fn, queue, batch_size=batch_size,
+                                       report_batch_item_failures=partial_failures)
+            processed: set[str] = set()
+            dead: dict[str, float] = {}
+            records = pd.DataFrame()
+            deadline = time.monotonic() + timeout_s
+            while len(processed) + len(dead) < n_messages and time.monotonic() < deadline:
+                for m in sqs.receive_message(QueueUrl=dlq.url, MaxNumberOfMessages=10,
+                                             WaitTimeSeconds=1).get("Messages", []):
+                    dead.setdefault(m["MessageId"], time.time())
+                records = lambda_logs.recorder_records(lambda_logs.log_events(
+                    target, fn.name, "LAB_RECORD", start_ms=started_ms, timeout_s=0))
+                if len(records):
+                    processed = set(records.loc[~records["fails"].astype(bool), "message_id"])
+                bar.update(len(processed) + len(dead) - bar.n if hasattr(bar, "n") else 0)
+            meta["accounting"] = {"sent": n_messages, "processed": len(processed),
+                                  "dead_lettered": len(dead),
+                                  "unaccounted": n_messages - len(processed) - len(dead)}
+            if target.is_offline:
+                from lab.lifecycle import fetch_lifecycle
+
+                df = timeline_from_lifecycle(fetch_lifecycle(target, queue.url), labels)
+                df.attrs.clear()
+            else:
+                df = _timeline_from_records(records, labels, dead, visibility_timeout, t0)
+    finally:
+        bar.close()
+    out = tidy(df.to_dict("records"), COLUMNS, meta)
+    return out.sort_values(["message", "t_s"], kind="stable").reset_index(drop=True)
+
+
+def _timeline_from_records(records: pd.DataFrame, labels: dict[str, str],
+                           dead: dict[str, float], visibility_timeout: float,
+                           t0: float) -> pd.DataFrame:
+    """AWS: events from the recorder's lines (handler clock) and DLQ polls (client clock)."""
+    rows = []
+
+    def add(mid, event, attempt, at_s, observed_by, outcome=None):
+        rows.append({"message": labels.get(mid, mid), "message_id": mid, "event": event,
+                     "attempt": attempt, "outcome": outcome, "t_s": at_s - t0,
+                     "time_utc": datetime.fromtimestamp(at_s, UTC), "observed_by": observed_by})
+
+    seen_sent = set()
+    for rec in records.sort_values("handler_start_ms").to_dict("records") if len(records) else []:
+        mid, attempt, at = rec["message_id"], int(rec["receive_count"]), rec["handler_start_ms"]
+        if mid not in seen_sent and pd.notna(rec.get("sent_ms")):
+            add(mid, "sent", 0, rec["sent_ms"] / 1e3, "sqs")
+            seen_sent.add(mid)
+        failed = bool(rec["fails"])
+        add(mid, "receive", attempt, at / 1e3, "handler",
+            "crashed" if failed else "processed")
+        if failed:
+            add(mid, "visibility_expired", attempt, at / 1e3 + visibility_timeout, "computed")
+    for mid, at in dead.items():
+        add(mid, "dlq", None, at, "dlq poll")
+    return pd.DataFrame(rows, columns=list(COLUMNS))
