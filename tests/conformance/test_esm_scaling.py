@@ -1,0 +1,89 @@
+"""Scaling of an SQS event source mapping (a MODEL of services-sqs-scaling) and throttling.
+
+AWS: a mapping starts with 5 concurrent batches, adds up to 300 concurrent invocations per
+minute while the queue has a backlog, never more than ScalingConfig.MaximumConcurrency;
+a throttled function (reserved concurrency) makes Lambda back off, and the throttled
+messages return to the queue after the visibility timeout: none is lost. The model's
+clock is sped up through /_lab/esm/config so the tests take seconds.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from tests.fixtures.esm import (
+    create_mapping,
+    deploy,
+    drained,
+    lab_get,
+    lab_post,
+    make_queue,
+    send_batch,
+    stats,
+    wait_until,
+)
+
+
+def max_overlap(invocations: list[dict], outcomes=("success",)) -> int:
+    """Most invocations running at once, from their start/end instants."""
+    edges = []
+    for inv in invocations:
+        if inv["outcome"] in outcomes:
+            edges += [(inv["t_start"], 1), (inv["t_end"], -1)]
+    running = peak = 0
+    for _, step in sorted(edges, key=lambda e: (e[0], e[1])):
+        running += step
+        peak = max(peak, running)
+    return peak
+
+
+def test_config_route_sets_and_reports_the_model_time_scale(clean_cloud):
+    before = lab_get(clean_cloud, "/_lab/esm/config")
+    assert "model" in before["model"].lower() and before["add_per_minute"] == 300
+    assert lab_post(clean_cloud, "/_lab/esm/config", {"time_scale": 30})["time_scale"] == 30
+
+
+def test_scales_up_past_five_batches_and_stops_at_maximum_concurrency(clean_cloud):
+    lab_post(clean_cloud, "/_lab/esm/config", {"time_scale": 60})  # 300/min -> 300/s
+    fn = deploy(clean_cloud, timeout=5)
+    url, arn, _ = make_queue(clean_cloud, visibility=30)
+    mapping = create_mapping(clean_cloud, fn, arn, BatchSize=1, Enabled=False,
+                             ScalingConfig={"MaximumConcurrency": 10})
+    send_batch(clean_cloud, url, [{"sleep": 0.6, "n": i} for i in range(100)])
+    clean_cloud.client("lambda").update_event_source_mapping(UUID=mapping["UUID"], Enabled=True)
+    wait_until(lambda: drained(clean_cloud, url), 120, interval=0.2, what="queue drained")
+    got = stats(clean_cloud, mapping["UUID"])
+    assert got["peak_concurrency"] == 10, "grew past the initial 5, capped at 10"
+    assert max(s["pollers"] for s in got["concurrency"]) <= 10
+    assert max_overlap(got["invocations"]) == 10
+    assert len(fn.seen()) == 100
+
+
+def test_maximum_concurrency_below_five_caps_the_start(clean_cloud):
+    fn = deploy(clean_cloud, timeout=5)
+    url, arn, _ = make_queue(clean_cloud, visibility=30)
+    mapping = create_mapping(clean_cloud, fn, arn, BatchSize=1, Enabled=False,
+                             ScalingConfig={"MaximumConcurrency": 2})
+    send_batch(clean_cloud, url, [{"sleep": 0.3, "n": i} for i in range(12)])
+    clean_cloud.client("lambda").update_event_source_mapping(UUID=mapping["UUID"], Enabled=True)
+    wait_until(lambda: drained(clean_cloud, url), 60, interval=0.2, what="queue drained")
+    got = stats(clean_cloud, mapping["UUID"])
+    assert got["peak_concurrency"] == 2
+    assert max_overlap(got["invocations"]) == 2
+
+
+def test_throttling_by_reserved_concurrency_backs_off_and_loses_nothing(clean_cloud):
+    fn = deploy(clean_cloud, timeout=2, reserved=2)
+    url, arn, _ = make_queue(clean_cloud, visibility=2)
+    mapping = create_mapping(clean_cloud, fn, arn, BatchSize=1, Enabled=False)
+    ids = send_batch(clean_cloud, url, [{"sleep": 0.3, "n": i} for i in range(20)])
+    clean_cloud.client("lambda").update_event_source_mapping(UUID=mapping["UUID"], Enabled=True)
+    wait_until(lambda: drained(clean_cloud, url), 120, interval=0.2, what="queue drained")
+    got = stats(clean_cloud, mapping["UUID"])
+    outcomes = Counter(inv["outcome"] for inv in got["invocations"])
+    assert outcomes["throttled"] > 0, "5 pollers against reserved concurrency 2 are throttled"
+    assert max_overlap(got["invocations"]) <= 2, "never more than the reserved concurrency"
+    assert min(s["target"] for s in got["concurrency"]) < 5, "the model scaled back"
+    processed = Counter(i for i, _ in fn.seen())
+    assert set(processed) == set(ids), "every message processed; throttles lost none"
+    assert set(processed.values()) == {1}
