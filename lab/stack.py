@@ -144,8 +144,8 @@ class Stack:
         return ("aws", self.target.region, self.target.account_id)
 
     def _own_role(self, role_arn: str) -> Created | None:
-        name = policies.role_name_from_arn(role_arn)
-        return next((c for c in self.created if c.kind == "iam-role" and c.ident == name), None)
+        return next((c for c in self.created if c.kind == "iam-role"
+                     and c.extra.get("arn") == role_arn), None)
 
     def grant(self, role_arn: str, policy_name: str, policy: dict) -> bool:
         """Put a scoped inline policy on a role this stack created (others are left alone)."""
@@ -247,7 +247,7 @@ class Stack:
         for policy_arn in managed_policy_arns:
             iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
         self._record("iam-role", name, policies=[f"{name}-policy"] if policy else [],
-                     managed=list(managed_policy_arns))
+                     managed=list(managed_policy_arns), arn=arn)
         return arn
 
     # -- Lambda -------------------------------------------------------------------------
@@ -463,7 +463,7 @@ class Stack:
             try:
                 self._delete(item)
                 deleted.append(what)
-            except ClientError as exc:
+            except Exception as exc:  # noqa: BLE001 - keep deleting the rest, report at the end
                 if error_code(exc) not in NOT_FOUND_CODES:
                     failures.append((what, exc))
         self.created = [c for c in self.created
