@@ -8,12 +8,12 @@ from collections.abc import Callable
 
 # name -> (module, function). Entries whose module or function does not exist are skipped.
 REGISTRY = {
-    "latency": ("lab.experiments.latency", "latency"),
+    "latency": ("lab.experiments.latency", "pipeline_latency"),
     "cold_start": ("lab.experiments.cold_starts", "cold_vs_warm"),
     "redelivery": ("lab.experiments.redelivery", "redelivery"),
     "polling": ("lab.experiments.polling", "polling"),
 }
-ALIASES = {"cold-start": "cold_start", "cold_starts": "cold_start", "cold-starts": "cold_start",
+ALIASES = {"pipeline_latency": "latency", "cold-start": "cold_start", "cold_starts": "cold_start", "cold-starts": "cold_start",
            "cold_vs_warm": "cold_start"}
 
 

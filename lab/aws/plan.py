@@ -44,25 +44,30 @@ def _function_resources(stack: str, fn: str, memory_mb: int, extra_role: str = "
             f"Lambda function {stack}-<run-id>-{fn} (python3.12, {memory_mb} MB, zip)"]
 
 
-def latency_plan(messages: int = 200, memory_mb: int = 128, handler_ms: float = 5.0,
-                 stack_name: str = "latency") -> ExperimentPlan:
-    """HTTP API -> SQS -> Lambda: one API request, one SendMessage, a receive/delete per
-    message (batches need fewer), one REPORT line each, idle polling while it exists."""
-    minutes = 5 + messages / 600
-    usage = Usage(lambda_requests=messages,
-                  lambda_gb_seconds=pricing.lambda_gb_seconds(messages, memory_mb, handler_ms + 150),
-                  sqs_requests=3 * messages + int(IDLE_POLL_REQUESTS_PER_MINUTE * minutes),
-                  http_api_requests=messages, log_bytes=messages * pricing.REPORT_LOG_BYTES)
-    resources = [f"SQS queue {stack_name}-<run-id>-work (standard)",
-                 *_function_resources(stack_name, "handler", memory_mb,
+def latency_plan(n_requests: int = 20, memory_size: int = 128, handler_ms: float = 5.0,
+                 stack_name: str = "pipeline") -> ExperimentPlan:
+    """`lab.experiments.latency.pipeline_latency`: HTTP API -> SQS -> Lambda. One API
+    request, one SendMessage, a receive/delete per message (batches need fewer), the
+    recorder's log line and a REPORT line each, idle polling while the mapping exists."""
+    minutes = 5 + n_requests / 600
+    usage = Usage(lambda_requests=n_requests,
+                  lambda_gb_seconds=pricing.lambda_gb_seconds(n_requests, memory_size,
+                                                              handler_ms + 150),
+                  sqs_requests=3 * n_requests + int(IDLE_POLL_REQUESTS_PER_MINUTE * minutes),
+                  http_api_requests=n_requests,
+                  log_bytes=n_requests * pricing.REPORT_LOG_BYTES * 3)
+    resources = [f"SQS queue {stack_name}-<run-id>-requests (standard)",
+                 *_function_resources(stack_name, "recorder", memory_size,
                                       "; receive/delete/get-attributes on its queue"),
-                 f"Event source mapping {stack_name}-<run-id>-work -> the function",
+                 f"Event source mapping {stack_name}-<run-id>-requests -> the function",
                  f"IAM role /serverless-lab/{stack_name}-<run-id>-api-role (sqs:SendMessage on "
                  "its queue only)",
                  f"HTTP API {stack_name}-<run-id>-api: POST /messages -> SQS-SendMessage, "
-                 "stage $default", TAG_LINE]
+                 "stage $default",
+                 f"CloudWatch log group /lab/apigw/{stack_name}-<run-id>-access (access log, "
+                 "retention 1 day)", TAG_LINE]
     return ExperimentPlan("latency", resources, usage, minutes,
-                          {"messages": messages, "memory_mb": memory_mb})
+                          {"n_requests": n_requests, "memory_size": memory_size})
 
 
 def cold_start_plan(rounds: int = 3, warm_per_round: int = 3, memory_size: int = 128,
