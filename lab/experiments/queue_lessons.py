@@ -47,6 +47,9 @@ ORDERING_COLUMNS = {
 ORDERING_SUMMARY_COLUMNS = {
     "queue_type": ORDERING_COLUMNS["queue_type"],
     "messages": "distinct messages the producer meant to send (count)",
+    "groups": "message groups the messages were spread over (count)",
+    "consumers": "consumers receiving at the same time (count)",
+    "send_s": "time the producer took to send every message (s)",
     "retried_sends": "sends the producer repeated (count)",
     "deliveries": "messages delivered to consumers, duplicates included (count)",
     "duplicates": "deliveries of a message already delivered (count)",
@@ -93,7 +96,9 @@ def ordering(target, *, queue_type: str = "standard", messages: int = 200, consu
     """Send `messages` (message i in group i % `groups`; a `retry_fraction` of sends
     repeated), then `consumers` threads receive up to `batch_size` at a time, process each
     message for a seeded random `work_ms` and delete the batch, until every message has
-    been delivered and a receive comes back empty. One row per delivery (ORDERING_COLUMNS).
+    been delivered and a receive comes back empty. One row per delivery (ORDERING_COLUMNS);
+    `attrs["send_s"]` is how long the producer took to send everything (s), and
+    `attrs["retried_sends"]` how many sends it repeated.
     """
     if queue_type not in ("standard", "fifo"):
         raise ValueError("queue_type is 'standard' or 'fifo'")
@@ -117,6 +122,7 @@ def ordering(target, *, queue_type: str = "standard", messages: int = 200, consu
             retries = _send_all(sqs, queue.url, fifo=fifo, messages=messages, groups=groups,
                                 retry_fraction=retry_fraction, run_id=stack.run_id,
                                 rng=random.Random(seed))
+            meta["send_s"] = time.monotonic() - t0  # the producer's time to hand over all
             deadline = t0 + timeout_s
 
             def consume(index: int) -> None:
@@ -196,6 +202,8 @@ def summarize_ordering(*runs: pd.DataFrame) -> pd.DataFrame:
     for df in runs:
         p = df.attrs["parameters"]
         out.append({"queue_type": p["queue_type"], "messages": p["messages"],
+                    "groups": p["groups"], "consumers": p["consumers"],
+                    "send_s": df.attrs.get("send_s", np.nan),
                     "retried_sends": df.attrs.get("retried_sends", 0), "deliveries": len(df),
                     "duplicates": int(df["duplicate"].sum()),
                     "out_of_order": int(df["out_of_order"].sum()),
