@@ -18,7 +18,7 @@ TRUST_LAMBDA = TRUST_APIGATEWAY.replace("apigateway.amazonaws.com", "lambda.amaz
 class SqsApi:
     """`POST /send/{item}` -> SQS-SendMessage with the RequestParameters a test gives."""
 
-    def __init__(self, cloud, queue_name="orders", attributes=None):
+    def __init__(self, cloud, queue_name="orders", attributes=None, access_log_settings=None):
         self.cloud = cloud
         self.apigw = cloud.client("apigatewayv2")
         self.sqs = cloud.client("sqs")
@@ -28,8 +28,9 @@ class SqsApi:
         self.queue_url = self.sqs.create_queue(QueueName=queue_name,
                                                Attributes=attributes or {})["QueueUrl"]
         self.api_id = self.apigw.create_api(Name="sqs", ProtocolType="HTTP")["ApiId"]
+        extra = {"AccessLogSettings": access_log_settings} if access_log_settings else {}
         self.apigw.create_stage(ApiId=self.api_id, StageName="$default",
-                                StageVariables={"team": "blue"})
+                                StageVariables={"team": "blue"}, **extra)
         self.integration_id = None
 
     def integrate(self, role=None, **params) -> SqsApi:
