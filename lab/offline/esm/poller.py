@@ -94,7 +94,7 @@ class MappingRunner:
 
     def receiver_label(self, pid: int) -> str:
         """Who received, in the SQS lifecycle record: the mapping and its poller."""
-        return f"esm:{self.mapping.uuid}/poller-{pid}"
+        return f"esm-{self.mapping.uuid}/poller-{pid}"
 
     def reconfigure(self) -> None:
         self.model.set_cap(self.mapping.max_concurrency)
