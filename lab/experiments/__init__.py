@@ -8,12 +8,14 @@ Modules (call e.g. `lab.experiments.polling.polling(target, ...)`):
 - `redelivery`: `redelivery` (plain SQS consumer), `redelivery_lambda` (event source
   mapping), `timeline_from_lifecycle`;
 - `polling`: `polling` (short vs long), `summarize`;
+- `scaling`: `esm_backlog` (concurrency under a backlog, MaximumConcurrency),
+  `peak_concurrency`, `esm_samples` (offline scaling model);
 - `metadata`: what every run records, progress bars, stacks torn down in `finally`.
 
 Each deploys what it needs through a `lab.stack.Stack` that is torn down in `finally`, so
 an interrupted run (KeyboardInterrupt) leaves nothing behind.
 """
 
-from lab.experiments import cold_starts, latency, metadata, polling, redelivery
+from lab.experiments import cold_starts, latency, metadata, polling, redelivery, scaling
 
-__all__ = ["cold_starts", "latency", "metadata", "polling", "redelivery"]
+__all__ = ["cold_starts", "latency", "metadata", "polling", "redelivery", "scaling"]

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from lab import data
-from lab.experiments import cold_starts, latency, polling, redelivery
+from lab.experiments import cold_starts, latency, polling, redelivery, scaling
 from lab.experiments import metadata as meta_mod
 
 pytestmark = pytest.mark.timeout(120)
@@ -204,6 +204,20 @@ def test_pipeline_latency_has_every_hop(clean_cloud):
     assert df["start"].iloc[0] == "cold" and df["init_ms"].iloc[0] > 0
     assert (df["integration_ms"] <= df["http_ms"] + 1).all()
     assert (df["batch_size"] == 1).all()
+    assert_nothing_left(clean_cloud)
+
+
+def test_maximum_concurrency_caps_a_backlog(clean_cloud):
+    df = scaling.esm_backlog(clean_cloud, n_messages=8, hold_ms=300, batch_size=1,
+                             max_concurrency=2, show_progress=False)
+    assert_tidy_run(df, "esm_backlog")
+    assert df.attrs["accounting"] == {"sent": 8, "handled": 8}
+    assert (df["batch_size"] == 1).all() and len(df) == 8
+    # ScalingConfig.MaximumConcurrency 2: never more than two at once, and two are reached.
+    assert scaling.peak_concurrency(df) == 2
+    assert df["environment"].nunique() == 2  # two environments, each reused while warm
+    samples = scaling.esm_samples(clean_cloud, df.attrs["esm_uuid"])
+    assert samples["concurrency"].max() <= 2
     assert_nothing_left(clean_cloud)
 
 
