@@ -142,3 +142,30 @@ def test_moto_is_the_version_the_sqs_fixes_were_verified_against():
     assert patches.changed_moto_functions() == [], (
         "moto's SQS code changed under the lab's fixes: re-verify them")
     assert set(patches.MOTO_SOURCE_SHA256) == set(patches._SOURCES)
+
+
+def test_visible_again_is_recorded_at_the_expiry_even_without_a_poll(cloud):
+    sqs = cloud.client("sqs")
+    url = sqs.create_queue(QueueName=f"life-{uuid.uuid4().hex[:8]}",
+                           Attributes={"VisibilityTimeout": "1"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="x")
+    sqs.receive_message(QueueUrl=url)
+    time.sleep(1.2)
+    frame = fetch_lifecycle(cloud, url)
+    assert list(frame["event"]) == ["sent", "received", "visible_again"]
+    assert frame["time_ms"].iloc[2] == pytest.approx(frame["visible_at_ms"].iloc[1])
+
+
+def test_change_visibility_of_a_message_not_in_flight_is_refused(cloud):
+    """AWS API ChangeMessageVisibility: MessageNotInflight (400)."""
+    from botocore.exceptions import ClientError
+
+    sqs = cloud.client("sqs")
+    url = sqs.create_queue(QueueName=f"cv-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="x")
+    handle = sqs.receive_message(QueueUrl=url, VisibilityTimeout=0)["Messages"][0][
+        "ReceiptHandle"]
+    with pytest.raises(ClientError) as info:
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=10)
+    assert info.value.response["Error"]["Code"] == "AWS.SimpleQueueService.MessageNotInflight"
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
