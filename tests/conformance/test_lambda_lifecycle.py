@@ -42,8 +42,12 @@ def test_no_environment_outlives_a_sigkilled_lab_serve():
         invoke(cloud, idle)  # one idle environment
         threading.Thread(target=lambda: _swallow(invoke, cloud, busy, {"sleep": 30}),
                          daemon=True).start()  # and one busy in its handler
-        envs = wait_until(lambda: len(environments(cloud)) == 2 and environments(cloud), 10)
-        assert {e["state"] for e in envs} == {"idle", "busy"}
+        def idle_and_busy():
+            envs = environments(cloud)
+            return envs if sorted(e["state"] for e in envs) == ["busy", "idle"] else None
+
+        envs = wait_until(idle_and_busy, 10)
+        assert envs, environments(cloud)
         pids = [e["pid"] for e in envs]
         assert all(pid_alive(p) for p in pids)
         os.kill(process.pid, signal.SIGKILL)

@@ -338,6 +338,9 @@ class LambdaService:
                         pass
                     early = (body, etype or "Runtime.Unknown")
                 elif status == "timeout":
+                    # A MODEL, simpler than Lambda: Lambda re-runs a timed-out INIT inside
+                    # the first invoke (bounded by the function timeout); the lab fails the
+                    # invocation with Sandbox.Timedout instead.
                     env.kill("init timeout")
                     env.write_log(f"INIT_REPORT Init Duration: {init_ms:.2f} ms\tPhase: init"
                                   "\tStatus: timeout")
