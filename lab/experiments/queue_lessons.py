@@ -226,6 +226,8 @@ SWEEP_COLUMNS = {
     "attempt": "ApproximateReceiveCount of this delivery (count)",
     "worker": "worker that received it (index, from 0)",
     "work_s": "how long the job takes when it runs to the end (s)",
+    "sent_s": "when the SendMessageBatch carrying the message returned, since the sweep "
+              "point's first send (s)",
     "received_s": "when the receive returned, since the sweep point's first send (s)",
     "ended_s": "when the worker finished (deleted) or crashed (s)",
     "outcome": "completed (deleted) | crashed (stopped without deleting)",
@@ -256,7 +258,7 @@ def _work_point(sqs, url: str, *, vt: int, heartbeat: bool, n: int, workers: int
                 bar, rows: list[dict], lock: threading.Lock) -> None:
     """Run one sweep point: send `n` messages, then `workers` threads work them off."""
     t0 = time.monotonic()
-    ids = {}
+    ids, sent = {}, {}
     for start in range(0, n, 10):
         resp = sqs.send_message_batch(QueueUrl=url, Entries=[
             {"Id": str(i), "MessageBody": json.dumps({"message": i})}
@@ -264,6 +266,7 @@ def _work_point(sqs, url: str, *, vt: int, heartbeat: bool, n: int, workers: int
         if resp.get("Failed"):
             raise RuntimeError(f"SendMessageBatch entries failed: {resp['Failed']}")
         ids.update({int(e["Id"]): e["MessageId"] for e in resp["Successful"]})
+        sent.update({int(e["Id"]): time.monotonic() - t0 for e in resp["Successful"]})
     done: set[int] = set()
     crashed_once: set[int] = set()
     deadline = t0 + stop_after
@@ -295,7 +298,7 @@ def _work_point(sqs, url: str, *, vt: int, heartbeat: bool, n: int, workers: int
         with lock:
             rows.append({"visibility_timeout_s": vt, "heartbeat": heartbeat, "message": i,
                          "message_id": m["MessageId"], "attempt": attempt, "worker": index,
-                         "work_s": work[i], "received_s": received - t0, "ended_s": ended - t0,
+                         "work_s": work[i], "sent_s": sent[i], "received_s": received - t0, "ended_s": ended - t0,
                          "outcome": "crashed" if crashes else "completed",
                          "heartbeats": beats, "kind": None, "recovery_s": np.nan})
             if not crashes and i not in done:
@@ -426,3 +429,45 @@ def summarize_sweep(df: pd.DataFrame) -> pd.DataFrame:
     summary.attrs["experiment"] = "visibility-sweep-summary"
     summary.attrs["columns"] = SWEEP_SUMMARY_COLUMNS
     return summary
+
+
+def sweep_events(df: pd.DataFrame, visibility_timeout_s: int, heartbeat: bool) -> pd.DataFrame:
+    """One sweep point's deliveries as timeline events (the columns `lab.plots.
+    message_timeline` draws: message, event, attempt, t_s): sent, each receive, its delete,
+    and, when no delete or heartbeat kept it hidden, the visibility expiry (computed as
+    receive + timeout, as the SQS docs define it)."""
+    part = df[(df["visibility_timeout_s"] == visibility_timeout_s)
+              & (df["heartbeat"] == heartbeat)]
+    rows = []
+    for (i, mid), deliveries in part.groupby(["message", "message_id"], sort=True):
+        label = f"m{i:02d}"
+        rows.append({"message": label, "message_id": mid, "event": "sent", "attempt": 0,
+                     "outcome": None, "t_s": float(deliveries["sent_s"].iloc[0])})
+        for _, r in deliveries.iterrows():
+            rows.append({"message": label, "message_id": mid, "event": "receive",
+                         "attempt": int(r["attempt"]), "outcome": r["outcome"],
+                         "t_s": float(r["received_s"])})
+            if r["outcome"] == "completed":
+                rows.append({"message": label, "message_id": mid, "event": "delete",
+                             "attempt": int(r["attempt"]), "outcome": None,
+                             "t_s": float(r["ended_s"])})
+            expires = r["received_s"] + visibility_timeout_s
+            if r["outcome"] == "crashed" or (not heartbeat and expires < r["ended_s"]):
+                rows.append({"message": label, "message_id": mid,
+                             "event": "visibility_expired", "attempt": int(r["attempt"]),
+                             "outcome": None, "t_s": float(expires)})
+    events = pd.DataFrame(rows, columns=["message", "message_id", "event", "attempt",
+                                         "outcome", "t_s"])
+    events = events.sort_values(["message", "t_s"], kind="stable").reset_index(drop=True)
+    events.attrs.update(df.attrs)
+    events.attrs["experiment"] = "visibility-sweep-events"
+    events.attrs["parameters"] = {**df.attrs.get("parameters", {}),
+                                  "visibility_timeout": visibility_timeout_s,
+                                  "heartbeat_point": heartbeat}
+    events.attrs["columns"] = {
+        "message": "message label (m00, m01, ...; one lane in a timeline)",
+        "message_id": "SQS MessageId", "event": "sent | receive | delete | visibility_expired",
+        "attempt": "ApproximateReceiveCount at this event (count; 0 for sent)",
+        "outcome": "for receive: completed or crashed; else empty",
+        "t_s": "time since the sweep point's first send (s)"}
+    return events
