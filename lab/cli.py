@@ -1,4 +1,4 @@
-"""The `lab` command: `lab serve`, `lab build`."""
+"""The `lab` command: `lab serve`, `lab build`, `lab aws plan|run|cleanup`."""
 
 from __future__ import annotations
 

@@ -59,11 +59,23 @@ def make_target(args):
 
 
 def main(args, *, out=None, stdin=None) -> int:
+    """Run one `lab aws` verb; a missing region/credential or an AWS error is one clear line."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from lab.aws_target import AwsTargetError
+
+    try:
+        return _main(args, out=out or sys.stdout, stdin=stdin)
+    except (AwsTargetError, BotoCoreError, ClientError, KeyError) as exc:
+        print(f"lab aws {args.aws_command}: {exc}", file=out or sys.stderr)
+        return 2
+
+
+def _main(args, *, out, stdin) -> int:
     from lab.aws import cleanup, experiments
     from lab.aws import plan as plans
     from lab.aws_target import AwsOptInRequired, announce, connect_aws, opted_in
 
-    out = out or sys.stdout
     target = make_target(args)
     if args.aws_command == "plan":
         names = args.experiments or None

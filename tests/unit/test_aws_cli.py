@@ -102,3 +102,17 @@ def test_cleanup_lists_and_deletes_only_on_yes(aws):
     code, text = run_cli(["cleanup", "--yes"])
     assert code == 0 and "Deleted 1." in text
     aws.assert_no_pending_responses()
+
+
+def test_no_region_is_one_clear_line_not_a_traceback(monkeypatch):
+    for var in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "LAB_REGION"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    out = io.StringIO()
+    assert aws_cli.main(aws_cli.parse(["plan"]), out=out) == 2
+    assert out.getvalue().startswith("lab aws plan: no AWS region")
+
+
+def test_an_unknown_experiment_names_the_known_ones(aws):
+    code, text = run_cli(["run", "nope", "--yes"])
+    assert code == 2 and "unknown experiment 'nope'" in text and "redelivery" in text
