@@ -67,7 +67,7 @@ def _caption(fig: Figure, labels: Iterable[str], extra: str | None = None) -> No
     uniq = list(dict.fromkeys(labels))
     text = "Data: " + "; ".join(uniq)
     if extra:
-        text += f". {extra}"
+        text = f"{text.rstrip('.')}. {extra}"
     fig.text(0.01, 0.005, text, fontsize=7, color="#444444", ha="left", va="bottom")
 
 
@@ -79,13 +79,16 @@ def _new(ax, figsize=(7, 4)):
     return fig, ax
 
 
-def _finish(fig, ax, *, title, xlabel, ylabel, labels, caption=None, legend=True):
+def _finish(fig, ax, *, title, xlabel, ylabel, labels, caption=None, legend=True,
+            legend_title=None, legend_outside=False):
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
     if legend:
-        ax.legend(fontsize=8, loc="best")
+        where = dict(loc="upper left", bbox_to_anchor=(1.01, 1.0)) if legend_outside \
+            else dict(loc="best")
+        ax.legend(fontsize=8, title=legend_title, title_fontsize=8, **where)
     _caption(fig, labels, caption)
     return fig
 
@@ -111,8 +114,8 @@ def latency_cdf(data, column: str = "end_to_end_ms", *, title: str | None = None
         for q in quantiles:
             v = float(np.quantile(values, q))
             ax.axvline(v, color=line.get_color(), ls=":", lw=1)
-            ax.annotate(f"p{q * 100:g} {v:.3g} {unit}", (v, q), xytext=(4, -10),
-                        textcoords="offset points", fontsize=7, color=line.get_color())
+            ax.text(v, 0.03, f"p{q * 100:g} {v:.3g} {unit} ", rotation=90, ha="right",
+                    va="bottom", fontsize=7, color=line.get_color())
     if log_x:
         ax.set_xscale("log")
     ax.set_ylim(0, 1.02)
@@ -150,8 +153,9 @@ def _reference_rows(reference) -> list[tuple[str, float, float | None, float | N
         for _, r in reference.iterrows():
             low = r.get("low") if pd.notna(r.get("low")) else None
             high = r.get("high") if pd.notna(r.get("high")) else None
-            out.append((f"reference: {r['source'].split(',')[0]} - {r['condition']}",
-                        float(r["value"]), low, high))
+            rng = f", range {low:g}-{high:g}" if low is not None and high is not None else ""
+            out.append((f"reference: {r['source'].split(',')[0].split(';')[0]} "
+                        f"({float(r['value']):g} {r['unit']}{rng})", float(r["value"]), low, high))
         return out
     rows = []
     for label, value, *rng in reference:
@@ -187,7 +191,7 @@ def cold_vs_warm(df: pd.DataFrame, column: str = "duration_ms", kind_column: str
             ax.axhspan(low, high, color=SOURCE_COLORS["reference"], alpha=0.12)
         labels.append(ref_label)
     return _finish(fig, ax, title=title, xlabel="start kind", ylabel=f"{what} ({unit})",
-                   labels=labels)
+                   labels=labels, legend_outside=True)
 
 
 def init_breakdown(df: pd.DataFrame, phases: Sequence[str], label_column: str | None = None, *,
@@ -212,7 +216,7 @@ def init_breakdown(df: pd.DataFrame, phases: Sequence[str], label_column: str | 
         labels.append(ref_label)
     ax.tick_params(axis="x", labelrotation=30)
     return _finish(fig, ax, title=title, xlabel=label_column or "invocation",
-                   ylabel=f"INIT time ({unit})", labels=labels)
+                   ylabel=f"INIT time ({unit})", labels=labels, legend_outside=True)
 
 
 def concurrency_over_time(df: pd.DataFrame, start_column: str = "start_s",
@@ -267,7 +271,7 @@ def message_timeline(df: pd.DataFrame, *, title: str | None = None, max_messages
             name = "attempt, then deleted" if ok else "attempt, invisible until timeout"
             ax.barh(lane, end - r["t_s"], left=r["t_s"], height=0.5,
                     color="#2ca02c" if ok else "#ff9896", edgecolor="#555555", lw=0.5,
-                    label=None if name in used else f"{name} [{label}]")
+                    label=None if name in used else name)
             used.add(name)
             ax.text(r["t_s"], lane, f" {int(r['attempt'])}", va="center", fontsize=6)
         for event, (marker, color) in EVENT_STYLE.items():
@@ -276,13 +280,14 @@ def message_timeline(df: pd.DataFrame, *, title: str | None = None, max_messages
                 name = {"sent": "sent", "delete": "deleted", "dlq": "moved to DLQ",
                         "visibility_expired": "visibility timeout expired"}[event]
                 ax.scatter(pts["t_s"], [lane] * len(pts), marker=marker, color=color, s=30,
-                           zorder=3, label=None if name in used else f"{name} [{label}]")
+                           zorder=3, label=None if name in used else name)
                 used.add(name)
     ax.set_yticks(range(len(messages)), messages, fontsize=7)
     ax.invert_yaxis()
     note = f"visibility timeout {vt:g} s" if vt else None
     return _finish(fig, ax, title=title, xlabel="time since first send (s)",
-                   ylabel="message (one lane each)", labels=[label], caption=note)
+                   ylabel="message (one lane each)", labels=[label], caption=note,
+                   legend_title=label, legend_outside=True)
 
 
 def polling_costs(summary: pd.DataFrame, *, title: str | None = None, ax=None) -> Figure:
@@ -318,6 +323,7 @@ def comparison(table: pd.DataFrame, *, title: str | None = None, ax=None) -> Fig
     sources = list(dict.fromkeys(table["source"]))
     width = 0.8 / len(sources)
     labels = []
+    hatches = iter(["//", "\\\\", "xx", "..", "++"] * 4)
     for j, src in enumerate(sources):
         kind = source_kind(src)
         labels.append(src)
@@ -330,7 +336,7 @@ def comparison(table: pd.DataFrame, *, title: str | None = None, ax=None) -> Fig
             hi = (rows["high"].to_numpy(float) - vals)
             yerr = np.nan_to_num(np.vstack([lo, hi]), nan=0.0).clip(min=0)
         ax.bar(x, vals, width=width * 0.95, color=SOURCE_COLORS[kind], label=src,
-               hatch="//" if kind == "reference" else None, edgecolor="white",
+               hatch=next(hatches) if kind == "reference" else None, edgecolor="white",
                yerr=yerr, capsize=3)
     ax.set_xticks(np.arange(len(metrics)), metrics, rotation=15)
     return _finish(fig, ax, title=title, xlabel="metric", ylabel=f"value ({units[0]})",

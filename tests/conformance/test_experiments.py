@@ -7,6 +7,7 @@ source mapping and the HTTP API data plane (the whole pipeline).
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -224,3 +225,29 @@ def test_maximum_concurrency_caps_a_backlog(clean_cloud):
 def test_experiment_modules_share_one_metadata_schema():
     assert set(meta_mod.REQUIRED_KEYS) >= {"target", "region", "timestamp_utc", "versions",
                                            "machine", "parameters", "seed"}
+
+
+def test_recorder_handler_writes_its_records_to_s3_through_the_endpoint(clean_cloud):
+    from lab.stack import Stack
+
+    s3 = clean_cloud.client("s3")
+    s3.create_bucket(Bucket="lab-results")
+    try:
+        with Stack(clean_cloud, "rec") as stack:
+            role = stack.role("fn-role", "lambda.amazonaws.com")
+            fn = stack.function("recorder", "recorder", role_arn=role, timeout=10,
+                                environment={"LAB_RESULTS_BUCKET": "lab-results"})
+            resp = stack.client("lambda").invoke(
+                FunctionName=fn.name, Payload=b'{"lab": {"i": 7}}')
+            assert "FunctionError" not in resp
+            body = json.loads(json.loads(resp["Payload"].read())["body"])
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket="lab-results")["Contents"]]
+        assert keys == [f"records/{body['request_id']}/invoke.json"]
+        stored = json.loads(s3.get_object(Bucket="lab-results", Key=keys[0])["Body"].read())
+        assert stored["lab"] == {"i": 7} and stored["handler_end_ms"] >= stored[
+            "handler_start_ms"]
+    finally:
+        for obj in s3.list_objects_v2(Bucket="lab-results").get("Contents", []):
+            s3.delete_object(Bucket="lab-results", Key=obj["Key"])
+        s3.delete_bucket(Bucket="lab-results")
+    assert_nothing_left(clean_cloud)

@@ -35,7 +35,7 @@ def texts(fig) -> str:
     for ax in fig.axes:
         legend = ax.get_legend()
         if legend:
-            out += [t.get_text() for t in legend.get_texts()]
+            out += [t.get_text() for t in legend.get_texts()] + [legend.get_title().get_text()]
     return "\n".join(out)
 
 
@@ -67,7 +67,7 @@ def latencies():
 def test_latency_cdf_marks_p50_p90_p99_and_names_both_sources(latencies):
     off, aws = latencies
     fig = plots.latency_cdf([off, aws], title="AWS is slower end to end")
-    annotations = [c.get_text() for c in fig.axes[0].texts]
+    annotations = [c.get_text().strip() for c in fig.axes[0].texts]
     assert sum(a.startswith("p50 ") for a in annotations) == 2
     assert any(a.startswith("p99 ") and a.endswith(" ms") for a in annotations)
     expected = f"p50 {np.quantile(off['end_to_end_ms'], 0.5):.3g} ms"
