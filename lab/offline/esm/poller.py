@@ -59,6 +59,10 @@ class MappingRunner:
         self._pollers: dict[int, threading.Thread] = {}
         self._next_id = 0
         self._controller: threading.Thread | None = None
+        # With a batching window the mapping fills one batch at a time: pollers take turns
+        # gathering (so a trickle becomes one batch per window, and a backlog fills each
+        # batch to BatchSize), while the invocations themselves still run concurrently.
+        self._gather_turn = threading.Lock()
         # signals from pollers to the controller, reset each tick
         self._sig_received = False
         self._sig_full = False
@@ -174,6 +178,17 @@ class MappingRunner:
         return msgs
 
     def _gather(self, pid: int, carry: list) -> tuple[list, list]:
+        if self.mapping.window <= 0:
+            return self._gather_batch(pid, carry)
+        while not self._gather_turn.acquire(timeout=LONG_POLL):
+            if self._should_exit(pid):
+                return [], carry
+        try:
+            return self._gather_batch(pid, carry)
+        finally:
+            self._gather_turn.release()
+
+    def _gather_batch(self, pid: int, carry: list) -> tuple[list, list]:
         """A batch of (message, record) pairs; messages past 6 MB carry to the next batch."""
         m = self.mapping
         batch: list = []
