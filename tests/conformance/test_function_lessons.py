@@ -7,6 +7,8 @@ loaded), never against an absolute number.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 
 from lab.data import check_run
@@ -109,3 +111,41 @@ def test_poisson_model_cold_fraction():
 
     assert math.isclose(float(fl.cold_fraction_poisson(1.0, 1.0)), math.exp(-1))
     assert float(fl.cold_fraction_poisson(10.0, 0.0)) == 1.0
+
+
+# -- handlers Part 2 deploys ---------------------------------------------------------------
+
+class _Context:
+    aws_request_id = "req-1"
+
+
+def _event(route_key: str, **extra) -> dict:
+    return {"version": "2.0", "routeKey": route_key, **extra}
+
+
+def test_web_handler_answers_in_the_payload_2_0_response_shapes():
+    # HTTP API payload 2.0: a dict without statusCode is inferred as a 200 JSON body; the
+    # full shape {statusCode, headers, body} controls the answer (a handler's own 404).
+    from lab.functions import web
+
+    hello = web.handler(_event("GET /hello"), _Context())
+    assert "statusCode" not in hello and hello["request_id"] == "req-1"
+    item = web.handler(_event("GET /items/{id}", pathParameters={"id": "42"}), _Context())
+    assert item["statusCode"] == 200 and json.loads(item["body"])["id"] == 42
+    missing = web.handler(_event("GET /items/{id}", pathParameters={"id": "abc"}), _Context())
+    assert missing["statusCode"] == 404
+    echoed = web.handler(_event("POST /echo", body=base64.b64encode(b"hi").decode(),
+                                isBase64Encoded=True), _Context())
+    assert json.loads(echoed["body"])["you_sent"] == "hi"
+    bad = web.handler(_event("GET /bad-response"), _Context())
+    assert not isinstance(bad["statusCode"], int)  # malformed on purpose: API Gateway -> 500
+
+
+def test_checksum_handler_is_deterministic_per_job():
+    from lab.functions import checksum
+
+    a = checksum.handler({"job": 3, "size_bytes": 4096, "rounds": 2}, _Context())
+    b = checksum.handler({"job": 3, "size_bytes": 4096, "rounds": 2}, _Context())
+    c = checksum.handler({"job": 4, "size_bytes": 4096, "rounds": 2}, _Context())
+    assert a["sha256"] == b["sha256"] != c["sha256"]
+    assert a["environment_id"] == b["environment_id"]  # one process = one environment
