@@ -305,3 +305,21 @@ def test_receives_are_labelled_with_the_mapping_and_invocation_in_the_lifecycle(
     assert mapping["UUID"] in received.get("receiver", "") or \
         received.get("esm_uuid") == mapping["UUID"]
     assert received["invocation_request_id"] == fn.invocations()[0]["request_id"]
+
+
+def test_a_batch_stops_before_its_payload_would_exceed_6_mb(clean_cloud):
+    """Ten 1,000,000-byte messages with BatchSize 10: the event may not pass the 6 MB
+    synchronous invoke limit, so the first batch holds 6 and the rest follow."""
+    fn = deploy(clean_cloud)
+    url, arn, _ = make_queue(clean_cloud, visibility=30)
+    clean_cloud.client("sqs").set_queue_attributes(QueueUrl=url, Attributes={
+        "MaximumMessageSize": str(1024 * 1024)})
+    mapping = create_mapping(clean_cloud, fn, arn, BatchSize=10,
+                             MaximumBatchingWindowInSeconds=1, Enabled=False)
+    big = "x" * 1_000_000
+    for _ in range(10):
+        clean_cloud.client("sqs").send_message(QueueUrl=url, MessageBody=big)
+    clean_cloud.client("lambda").update_event_source_mapping(UUID=mapping["UUID"], Enabled=True)
+    wait_until(lambda: len(fn.seen()) >= 10, 60, what="all 10 records")
+    sizes = sorted((len(inv["ids"]) for inv in fn.invocations()), reverse=True)
+    assert sizes == [6, 4]
