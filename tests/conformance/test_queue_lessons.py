@@ -92,3 +92,56 @@ def test_visibility_timeout_shorter_than_the_job_causes_duplicates_and_heartbeat
         assert expected - 0.05 <= r["recovery_s"] <= expected + 0.1 * r[
             "visibility_timeout_s"] + 0.3
     assert _queues(clean_cloud) == []
+
+
+def _sweep_frame():
+    import pandas as pd
+
+    from lab.experiments.metadata import run_metadata
+
+    class _Offline:
+        name, region, endpoint_url = "offline", "us-east-1", "http://127.0.0.1:1"
+
+    rows = [  # message 0: first attempt crashes, recovered; message 1: outlives a 1 s timeout
+        dict(message=0, message_id="a", attempt=1, worker=0, work_s=1.5, sent_s=0.01,
+             received_s=0.02, ended_s=0.27, outcome="crashed", heartbeats=0),
+        dict(message=0, message_id="a", attempt=2, worker=1, work_s=1.5, sent_s=0.01,
+             received_s=1.02, ended_s=2.52, outcome="completed", heartbeats=0),
+        dict(message=1, message_id="b", attempt=1, worker=2, work_s=1.5, sent_s=0.01,
+             received_s=0.02, ended_s=1.52, outcome="completed", heartbeats=0),
+        dict(message=1, message_id="b", attempt=2, worker=3, work_s=1.5, sent_s=0.01,
+             received_s=1.02, ended_s=2.52, outcome="completed", heartbeats=0),
+    ]
+    for r in rows:
+        r.update(visibility_timeout_s=1, heartbeat=False, kind=None, recovery_s=float("nan"))
+    meta = run_metadata("visibility-sweep", _Offline(), {"messages": 2}, seed=0,
+                        columns=ql.SWEEP_COLUMNS)
+    df = pd.DataFrame(rows, columns=list(ql.SWEEP_COLUMNS))
+    df.attrs.update(meta)
+    return ql._classify(df)
+
+
+def test_sweep_classifies_recoveries_and_duplicates():
+    df = _sweep_frame()
+    kinds = df.set_index(["message", "attempt"])["kind"].to_dict()
+    assert kinds == {(0, 1): "first", (0, 2): "recovery", (1, 1): "first", (1, 2): "duplicate"}
+    rec = df.dropna(subset=["recovery_s"])["recovery_s"].tolist()
+    assert rec == [pytest.approx(0.75)]  # crash at 0.27 s, redelivered at 1.02 s
+    summary = ql.summarize_sweep(df)
+    check_run(summary)
+    assert summary.loc[0, ["deliveries", "crashes", "duplicates", "completions"]].tolist() == \
+        [4, 1, 1, 3]
+
+
+def test_sweep_events_follow_the_timeline_columns():
+    events = ql.sweep_events(_sweep_frame(), visibility_timeout_s=1, heartbeat=False)
+    check_run(events)
+    m1 = events[events["message"] == "m01"]
+    # each 1.5 s attempt outlives the 1 s timeout: it expires at receive + 1 s, and the
+    # worker's delete comes after
+    assert m1["event"].tolist() == ["sent", "receive", "visibility_expired", "receive", "delete",
+                                    "visibility_expired", "delete"]
+    expiry = m1[m1["event"] == "visibility_expired"]["t_s"].iloc[0]
+    assert expiry == pytest.approx(1.02)
+    m0 = events[events["message"] == "m00"]
+    assert (m0[m0["event"] == "receive"]["outcome"]).tolist() == ["crashed", "completed"]
