@@ -71,6 +71,9 @@ class QueueStore:
         self.timers: list[tuple[float, int, str, int]] = []
         self.counts = {READY: 0, INFLIGHT: 0, DELAYED: 0}
         self._order = 0
+        # During take(): messages received with VisibilityTimeout=0 become visible again
+        # only after the call, so one ReceiveMessage never returns the same message twice.
+        self._deferred: list | None = None
 
     # -- recording ----------------------------------------------------------------------
     def _record(self, event, message, time_ms=None, **fields):
@@ -186,6 +189,19 @@ class QueueStore:
         to the DLQ by the caller *after* releasing this queue's lock."""
         now = _now_ms() if now is None else now
         self.advance(now)
+        self._deferred = []
+        try:
+            received, to_dlq = self._take(count, visibility_timeout, receiver, now)
+        finally:
+            deferred, self._deferred = self._deferred, None
+            for message in deferred:
+                message._lab_gen += 1
+                self._make_ready(message)
+                self._record("visible_again", message, now,
+                             receive_count=message.approximate_receive_count)
+        return received, to_dlq
+
+    def _take(self, count: int, visibility_timeout: int, receiver, now):
         received, to_dlq = [], []
         queue = self.queue
         policy = queue.redrive_policy if queue.dead_letter_queue is not None else None
@@ -250,6 +266,8 @@ class QueueStore:
                      visible_at_ms=round(message.visible_at, 3))
         if vt > 0:
             self._schedule(message, message.visible_at)
+        elif self._deferred is not None:  # VisibilityTimeout=0: visible again after this call
+            self._deferred.append(message)
         else:  # VisibilityTimeout=0: visible again at once
             message._lab_gen += 1
             self._make_ready(message)
