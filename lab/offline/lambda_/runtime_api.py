@@ -99,7 +99,7 @@ class RuntimeApi:
         host, port = self._server.server_address[:2]
         self.address = f"{host}:{port}"
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={
-            "poll_interval": 0.5}, name=f"lambda-runtime-api-{name}", daemon=True)
+            "poll_interval": 0.05}, name=f"lambda-runtime-api-{name}", daemon=True)
         self._thread.start()
 
     def close(self) -> None:

@@ -287,8 +287,9 @@ class LambdaService:
                 if self._in_use() >= self.settings.account_concurrency:
                     raise ThrottledError("ConcurrentInvocationLimitExceeded")
                 self._starting[spec.arn] = self._starting.get(spec.arn, 0) + 1
-        for old in stale:
-            self._retire(old, "code or configuration updated")
+        for old in stale:  # off the invoke path: a retirement must not delay this call
+            threading.Thread(target=self._retire, args=(old, "code or configuration updated"),
+                             name="lambda-retire", daemon=True).start()
         if env is not None:
             return env, False
         try:
