@@ -262,8 +262,10 @@ class Stack:
         config = dict(Runtime=runtime, Role=role_arn, Handler=handler or f"{stem}.handler",
                       Timeout=timeout, MemorySize=memory_size,
                       Environment={"Variables": dict(environment or {})})
-        if self.on_aws:  # its own log group, short retention, tagged; and the right to write it
-            self.log_group(f"/aws/lambda/{name}")
+        # Its own log group, short retention, tagged, so teardown removes the logs too
+        # (offline as on AWS); on AWS also the right to write it.
+        self.log_group(f"/aws/lambda/{name}")
+        if self.on_aws:
             partition, region, account = self._arn_parts()
             self.grant(role_arn, f"logs-{name}",
                        policies.function_log_policy(region, account, name, partition))

@@ -67,3 +67,16 @@ def test_http_api_to_sqs_is_configured_with_a_default_stage(clean_cloud):
         assert integ["RequestParameters"]["QueueUrl"] == q.url
         assert [s["StageName"] for s in apigw.get_stages(ApiId=api_id)["Items"]] == ["$default"]
     assert clean_cloud.client("apigatewayv2").get_apis()["Items"] == []
+
+
+def test_a_function_s_log_group_is_torn_down_with_it(clean_cloud):
+    stack = Stack(clean_cloud, "t4")
+    role = stack.role("fn-role", "lambda.amazonaws.com")
+    fn = stack.function("hello", "hello", role_arn=role)
+    clean_cloud.client("lambda").invoke(FunctionName=fn.name, Payload=b"{}")
+    logs = clean_cloud.client("logs")
+    groups = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{fn.name}")["logGroups"]
+    assert [g["logGroupName"] for g in groups] == [f"/aws/lambda/{fn.name}"]
+    assert groups[0]["retentionInDays"] >= 1
+    stack.teardown()
+    assert logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/")["logGroups"] == []
