@@ -36,6 +36,7 @@ def execute_notebook(path: str | Path, out_path: str | Path | None = None,
     if os.environ["LAB_TARGET"] != "offline":
         raise RuntimeError("notebooks are executed offline here; unset LAB_TARGET")
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    os.environ.setdefault("LAB_PROGRESS", "0")  # no progress-bar frames in executed copies
     client = NotebookClient(nb, timeout=timeout, kernel_name=_kernel_name(),
                             resources={"metadata": {"path": str(path.parent.resolve())}})
     started = time.monotonic()

@@ -74,10 +74,16 @@ def tidy(rows: list[dict], columns: dict[str, str], meta: dict) -> pd.DataFrame:
     return df
 
 
+def _bars_wanted(show: bool) -> bool:
+    """Bars are for people watching: headless runs (`lab build`, the test suite) set
+    LAB_PROGRESS=0 so executed copies and the walkthrough are not filled with bar frames."""
+    return show and os.environ.get("LAB_PROGRESS", "1") != "0"
+
+
 def progress(iterable: Iterable, *, total: int | None = None, desc: str = "",
              show: bool = True) -> Iterator:
     """A `tqdm.auto` progress bar (a widget in Jupyter, text in a terminal)."""
-    if not show:
+    if not _bars_wanted(show):
         return iter(iterable)
     from tqdm.auto import tqdm
 
@@ -97,7 +103,7 @@ class _NoBar:
 
 def progress_bar(total: int, desc: str = "", show: bool = True):
     """A manual `tqdm.auto` bar (`.update(n)`, `.close()`), or a silent stand-in."""
-    if not show:
+    if not _bars_wanted(show):
         return _NoBar()
     from tqdm.auto import tqdm
 
