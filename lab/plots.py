@@ -302,9 +302,10 @@ def polling_costs(summary: pd.DataFrame, *, title: str | None = None, ax=None) -
     ax.bar(modes, per_msg_full, color="#2ca02c", label=f"receives that returned messages [{label}]")
     ax.bar(modes, per_msg_empty, bottom=per_msg_full, color="#d62728",
            label=f"empty receives [{label}]")
-    for i, total in enumerate(summary["calls_per_message"]):
-        ax.text(i, per_msg_full.iloc[i] + per_msg_empty.iloc[i], f"{total:.2f}", ha="center",
-                va="bottom", fontsize=8)
+    for i, total in enumerate(summary["calls_per_message"]):  # the bar shows receives only
+        ax.text(i, per_msg_full.iloc[i] + per_msg_empty.iloc[i],
+                f"{per_msg_full.iloc[i] + per_msg_empty.iloc[i]:.2f} receives\n"
+                f"({total:.2f} API calls incl. deletes)", ha="center", va="bottom", fontsize=8)
     return _finish(fig, ax, title=title, xlabel="polling mode",
                    ylabel="ReceiveMessage calls per message (calls/message)", labels=[label],
                    caption="SQS bills every API call, empty receives included")
