@@ -89,7 +89,17 @@ def visibility_rule(*, visibility_timeout: int, function_timeout: int) -> None:
                       f"Function timeout: {function_timeout} seconds")
 
 
+# Real SQS mapping features the lab does not emulate: refused loudly rather than accepted
+# and ignored, so a lesson never shows behaviour AWS would not have.
+NOT_EMULATED_FIELDS = ("FilterCriteria", "ProvisionedPollerConfig", "MetricsConfig",
+                       "KMSKeyArn")
+
+
 def no_stream_fields(body: dict) -> None:
+    for name in NOT_EMULATED_FIELDS:
+        if body.get(name) not in (None, {}, ""):
+            raise invalid(f"{name} is valid for SQS event sources on AWS but lab serve does "
+                          "not emulate it; remove it offline, or run on LAB_TARGET=aws.")
     for name in NOT_SQS_FIELDS:
         if body.get(name) is not None:
             if name.startswith("StartingPosition"):
