@@ -115,8 +115,9 @@ def _message_id(text: str) -> str | None:
 
 def send_photos(url: str, n: int, *, rate_per_s: float | None = 10.0, concurrency: int = 1,
                 seed: int = 0, prefix: str = "p", size_bytes: int = 200_000,
-                lab: dict | None = None, show_progress: bool = True) -> pd.DataFrame:
-    """POST `n` upload notices `{"photo_id", "size_bytes", "lab"}` to `url`.
+                lab=None, show_progress: bool = True) -> pd.DataFrame:
+    """POST `n` upload notices `{"photo_id", "size_bytes", "lab"}` to `url`; `lab` is a
+    dict for every request or a function of the request number (failure injection).
 
     `rate_per_s`: Poisson arrivals (seeded) from one client; `None`: as fast as
     `concurrency` client threads go (a burst). One row per request (SEND_COLUMNS)."""
@@ -131,8 +132,9 @@ def send_photos(url: str, n: int, *, rate_per_s: float | None = 10.0, concurrenc
             time.sleep(delay)
         photo_id = f"{prefix}{i:04d}"
         send = time.time() * 1e3
+        fields = lab(i) if callable(lab) else dict(lab or {})
         status, req_id, text = post_json(url, {"photo_id": photo_id, "size_bytes": size_bytes,
-                                               "lab": dict(lab or {}, i=i)})
+                                               "lab": dict(fields, i=i)})
         done = time.time() * 1e3
         rows[i] = {"request": i, "photo_id": photo_id, "t_s": send / 1e3 - t0,
                    "status": status, "api_request_id": req_id, "message_id": _message_id(text),

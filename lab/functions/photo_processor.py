@@ -40,11 +40,15 @@ _clients = {}
 
 
 def _dynamodb():
-    if "dynamodb" not in _clients:  # imported lazily: a function without a table skips it
+    if "dynamodb" not in _clients:
         import boto3
 
         _clients["dynamodb"] = boto3.client("dynamodb")
     return _clients["dynamodb"]
+
+
+if os.environ.get("PHOTOS_TABLE"):  # INIT, not the first invocation, pays for boto3
+    _dynamodb()
 
 
 def _downstream_pause():

@@ -41,6 +41,10 @@ def _dynamodb():
     return _clients["dynamodb"]
 
 
+if os.environ.get("PHOTOS_TABLE"):  # INIT, not the first invocation, pays for boto3
+    _dynamodb()
+
+
 def _store(photo_id, outcome, message_id, request_id, count, thumbnail=None):
     table = os.environ.get("PHOTOS_TABLE")
     if not table:
