@@ -87,3 +87,19 @@ def test_throttling_by_reserved_concurrency_backs_off_and_loses_nothing(clean_cl
     processed = Counter(i for i, _ in fn.seen())
     assert set(processed) == set(ids), "every message processed; throttles lost none"
     assert set(processed.values()) == {1}
+
+
+def test_at_the_documented_rate_busy_pollers_still_scale_up_on_a_backlog(clean_cloud):
+    """Time scale 1 (AWS's own 300 per minute = 5 per second): while every poller is busy
+    with a slow batch, the messages waiting in the queue are the backlog that scaling
+    follows, so concurrency grows past the initial 5 within a few seconds."""
+    lab_post(clean_cloud, "/_lab/esm/config", {"time_scale": 1})
+    fn = deploy(clean_cloud, timeout=10)
+    url, arn, _ = make_queue(clean_cloud, visibility=60)
+    mapping = create_mapping(clean_cloud, fn, arn, BatchSize=1, Enabled=False,
+                             ScalingConfig={"MaximumConcurrency": 9})
+    send_batch(clean_cloud, url, [{"sleep": 1.5, "n": i} for i in range(60)])
+    clean_cloud.client("lambda").update_event_source_mapping(UUID=mapping["UUID"], Enabled=True)
+    wait_until(lambda: stats(clean_cloud, mapping["UUID"])["peak_concurrency"] >= 9, 20,
+               interval=0.2, what="concurrency grown to the cap at the documented rate")
+    clean_cloud.client("lambda").update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)

@@ -113,7 +113,10 @@ class MappingRunner:
                 throttles = self._sig_throttles
                 self._sig_received = self._sig_full = self._sig_empty = False
                 self._sig_throttles = 0
-            target = self.model.tick(now - last, backlog=full and not empty,
+            # Backlog: messages wait in the queue (busy pollers receive nothing, so their
+            # own signals alone would stall growth), or a receive came back full.
+            backlog = sqs_source.waiting(self.mapping.queue) > 0 or (full and not empty)
+            target = self.model.tick(now - last, backlog=backlog,
                                      received=received, throttles=throttles)
             last = now
             self._ensure_pollers(target)

@@ -113,6 +113,18 @@ def receive(ref: QueueRef, max_messages: int, wait_seconds: float,
             cond.wait(min(remaining, POLL_STEP))
 
 
+def waiting(ref: QueueRef) -> int:
+    """Visible messages waiting in the queue (ApproximateNumberOfMessages): the backlog
+    the scaling model grows on while every poller is busy."""
+    queue = find_queue(ref)
+    if queue is None:
+        return 0
+    try:
+        return int(queue.approximate_number_of_messages)
+    except Exception:  # noqa: BLE001 - a queue being deleted: no backlog
+        return 0
+
+
 def delete(ref: QueueRef, receipt_handles: list[str]) -> int:
     """Delete by receipt handle; returns how many were deleted (stale handles are skipped)."""
     sqs = backend(ref)
