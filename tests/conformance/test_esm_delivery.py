@@ -15,6 +15,7 @@ from collections import Counter
 
 import pytest
 
+from lab.lifecycle import fetch_lifecycle
 from tests.fixtures.esm import (
     create_mapping,
     deploy,
@@ -89,10 +90,17 @@ def test_a_function_error_returns_the_whole_batch_after_the_visibility_timeout(
     wait_until(lambda: drained(clean_cloud, url), 10, what="queue drained")
     first, *rest = fn.invocations()
     assert sorted(first["ids"]) == sorted(ids) and first["outcome"] == failure
-    retry = next(inv for inv in rest if 2 in inv["attempts"])
-    # The retry arrives when the timeout ends: within 10% of it after the first receive.
-    gap = retry["t"] - max(first["first_receive_ms"]) / 1000
-    assert visibility <= gap + 0.05 and gap <= visibility * 1.1, f"redelivered after {gap:.3f} s"
+    assert any(2 in inv["attempts"] for inv in rest)
+    # SQS redelivers each message when its visibility timeout ends: the second receive
+    # (the poller's, from the lifecycle record) comes within 10% of the timeout after the
+    # first. (The handler's own start time would add a cold start after a crash/timeout.)
+    events = fetch_lifecycle(clean_cloud, url)
+    receives = events[(events["event"] == "received") & events["message_id"].isin(ids)]
+    for message_id, rows in receives.groupby("message_id"):
+        times = rows.set_index("receive_count")["time_ms"]
+        gap = (times[2] - times[1]) / 1000
+        assert visibility <= gap + 0.05 and gap <= visibility * 1.1, \
+            f"{message_id} redelivered after {gap:.3f} s"
     outcomes = Counter(o["outcome"] for o in stats(clean_cloud, mapping["UUID"])["invocations"])
     assert outcomes["function_error"] == 1 and outcomes["success"] >= 1
 
