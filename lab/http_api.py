@@ -132,3 +132,17 @@ def _aws_records(target, api_id: str) -> list[dict]:
                 if record.get("apiId") in (api_id, None):
                     records.append(record)
     return records
+
+
+def post_json(url: str, body: dict, timeout: float = 30.0) -> tuple[int, str | None, str]:
+    """POST a JSON body to an API; (status, apigw-requestid, response text), errors included
+    (an HTTP error status is a result to measure, not an exception)."""
+    import urllib.error
+
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, resp.headers.get("apigw-requestid"), resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers.get("apigw-requestid"), exc.read().decode()

@@ -25,13 +25,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-import urllib.request
 
 import pandas as pd
 
 from lab.experiments import lambda_logs
 from lab.experiments.metadata import experiment_stack, progress_bar, run_metadata, tidy
 from lab.experiments.polling import arrival_times
+from lab.http_api import post_json
 
 # -- SQS only -----------------------------------------------------------------------------
 QUEUE_COLUMNS = {
@@ -143,16 +143,6 @@ PIPELINE_COLUMNS = {
 }
 
 
-def _post(url: str, body: dict, timeout: float = 30.0) -> tuple[int, str | None, str]:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status, resp.headers.get("apigw-requestid"), resp.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers.get("apigw-requestid"), exc.read().decode()
-
-
 def pipeline_latency(target, *, n_requests: int = 20, rate_per_s: float = 5.0,
                      batch_size: int = 1, batching_window: int = 0, memory_size: int = 128,
                      seed: int = 0, timeout_s: float = 60.0, show_progress: bool = True,
@@ -190,7 +180,7 @@ def pipeline_latency(target, *, n_requests: int = 20, rate_per_s: float = 5.0,
                 if delay > 0:
                     time.sleep(delay)
                 send = time.time() * 1e3
-                status, req_id, _ = _post(url, {"lab": {"i": i, "client_send_ms": send}})
+                status, req_id, _ = post_json(url, {"lab": {"i": i, "client_send_ms": send}})
                 rows.append({"request": i, "t_s": send / 1e3 - t0, "status": status,
                              "api_request_id": req_id, "client_send_ms": send,
                              "client_response_ms": time.time() * 1e3})

@@ -40,6 +40,7 @@ import pandas as pd
 from lab.experiments import lambda_logs
 from lab.experiments.metadata import experiment_stack, progress_bar, run_metadata, tidy
 from lab.experiments.polling import arrival_times
+from lab.http_api import post_json
 
 # -- DynamoDB: the photo results table ----------------------------------------------------
 
@@ -93,17 +94,6 @@ SEND_COLUMNS = {
     "client_response_ms": "client clock when the response arrived (epoch ms)",
     "http_ms": "client round trip of the POST (ms)",
 }
-
-
-def post_json(url: str, body: dict, timeout: float = 30.0) -> tuple[int, str | None, str]:
-    """POST a JSON body; (status, apigw-requestid, response text), errors included."""
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status, resp.headers.get("apigw-requestid"), resp.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers.get("apigw-requestid"), exc.read().decode()
 
 
 def _message_id(text: str) -> str | None:

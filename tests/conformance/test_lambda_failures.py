@@ -11,6 +11,7 @@ import re
 
 from lab.reports import parse_reports
 from tests.fixtures.lambda_ import (
+    SLEEPY,
     deploy,
     environments,
     invocations,
@@ -21,14 +22,6 @@ from tests.fixtures.lambda_ import (
     pid_alive,
     wait_until,
 )
-
-SLEEPY = """
-import time
-
-def handler(event, context):
-    time.sleep(event.get("sleep", 0))
-    return "done"
-"""
 
 
 def _text(cloud, name: str) -> str:

@@ -17,20 +17,13 @@ from lab.offline.process import ServeProcess
 from lab.offline.server import LabServer
 from lab.targets import OfflineTarget
 from tests.fixtures.lambda_ import (
+    SLEEPY,
     deploy,
     environments,
     invoke,
     pid_alive,
     wait_until,
 )
-
-SLEEPY = """
-import time
-
-def handler(event, context):
-    time.sleep(event.get("sleep", 0))
-    return "done"
-"""
 
 
 def test_no_environment_outlives_a_sigkilled_lab_serve():

@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from tests.fixtures.lambda_ import (
     NO_RETRY,
+    SLEEPY,
     deploy,
     environments,
     invocations,
@@ -25,14 +26,6 @@ from tests.fixtures.lambda_ import (
     wait_until,
     zip_of,
 )
-
-SLEEPY = """
-import time
-
-def handler(event, context):
-    time.sleep(event.get("sleep", 0))
-    return "done"
-"""
 
 
 def _parallel(n: int, fn) -> list:
