@@ -52,12 +52,23 @@ def _title(nb: nbformat.NotebookNode, fallback: str) -> str:
     return fallback
 
 
-def _summary(nb: nbformat.NotebookNode) -> str:
-    """The first bullet list of the Overview section, as plain text."""
+def _summary(nb: nbformat.NotebookNode, bullets: int = 3) -> str:
+    """The first bullets of the Overview section, rendered from markdown to HTML."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
     for cell in nb.cells:
         if cell.cell_type == "markdown" and cell.source.lstrip().startswith("## Overview"):
-            bullets = re.findall(r"^- (.+)$", cell.source, flags=re.M)
-            return "; ".join(b.strip() for b in bullets[:3])
+            items: list[str] = []
+            for line in cell.source.splitlines():
+                if line.startswith("- "):
+                    items.append(line[2:].strip())
+                elif items and line.startswith("  ") and line.strip():
+                    items[-1] += " " + line.strip()  # a bullet's continuation line
+                elif items and not line.strip():
+                    break
+            if items:
+                md = "\n".join(f"- {item}" for item in items[:bullets])
+                return markdown2html_mistune(md)
     return ""
 
 
@@ -105,8 +116,8 @@ def build_site(executed: str | Path = "build/notebooks", out: str | Path = "buil
         nav = _nav(pages[i - 1] if i > 0 else None, pages[i + 1] if i + 1 < len(pages) else None)
         (out / pages[i][0]).write_text(_page(pages[i][1], body, nav), encoding="utf-8")
     items = "\n".join(
-        f'<li><a href="{href}">{html.escape(title)}</a><br><span class="source-note">'
-        f"{html.escape(_summary(nb))}</span></li>"
+        f'<li><a href="{href}">{html.escape(title)}</a><div class="source-note">'
+        f"{_summary(nb)}</div></li>"
         for (href, title), nb in zip(pages, notebooks, strict=True))
     index = (f"<h1>{html.escape(SITE_TITLE)}</h1>"
              "<p>A hands-on series, executed offline by <code>make run</code>. Every chart says "
