@@ -10,7 +10,7 @@ group, which must use `ACCESS_LOG_FORMAT` (JSON lines with the fields below).
 from __future__ import annotations
 
 import json
-import urllib.parse
+import urllib.error
 import urllib.request
 
 import pandas as pd
@@ -107,10 +107,7 @@ def _frame(records: list[dict]) -> pd.DataFrame:
 def access_log(target, api_id: str) -> pd.DataFrame:
     """One row per request to `api_id` (columns and units: COLUMNS)."""
     if target.is_offline:
-        query = urllib.parse.urlencode({"apiId": api_id})
-        with urllib.request.urlopen(f"{target.endpoint_url}/_lab/apigw/access-log?{query}",
-                                    timeout=30) as resp:
-            return _frame(json.load(resp)["records"])
+        return _frame(target.lab_api("apigw/access-log", apiId=api_id)["records"])
     return _frame(_aws_records(target, api_id))
 
 
@@ -137,8 +134,6 @@ def _aws_records(target, api_id: str) -> list[dict]:
 def post_json(url: str, body: dict, timeout: float = 30.0) -> tuple[int, str | None, str]:
     """POST a JSON body to an API; (status, apigw-requestid, response text), errors included
     (an HTTP error status is a result to measure, not an exception)."""
-    import urllib.error
-
     req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
                                  headers={"Content-Type": "application/json"})
     try:

@@ -26,17 +26,15 @@ Missing values are NaN/None.
 
 from __future__ import annotations
 
-import json
-import urllib.parse
-import urllib.request
-
 import pandas as pd
+
+from lab.targets import OfflineOnlyError
 
 BASE_COLUMNS = ["time", "t_s", "time_ms", "event", "queue", "message_id", "group_id",
                 "receive_count", "receiver", "visibility_timeout_s", "visible_at_ms"]
 
 
-class LifecycleUnavailable(RuntimeError):
+class LifecycleUnavailable(OfflineOnlyError):
     """The target keeps no per-message lifecycle record (AWS)."""
 
 
@@ -50,10 +48,7 @@ def fetch_lifecycle(target, queue_url: str, message_id: str | None = None) -> pd
     query = {"queue": queue_url}
     if message_id:
         query["message_id"] = message_id
-    url = f"{target.endpoint_url}/_lab/sqs/lifecycle?{urllib.parse.urlencode(query)}"
-    with urllib.request.urlopen(url, timeout=30) as resp:
-        events = json.load(resp)
-    return lifecycle_frame(events)
+    return lifecycle_frame(target.lab_api("sqs/lifecycle", **query))
 
 
 def lifecycle_frame(events: list[dict]) -> pd.DataFrame:

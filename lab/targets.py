@@ -11,6 +11,7 @@ import ipaddress
 import json
 import os
 import threading
+import urllib.parse
 import urllib.request
 from urllib.parse import urlparse
 
@@ -24,6 +25,16 @@ TARGETS = ("offline", "aws")
 FAKE_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 DEFAULT_OFFLINE_REGION = "us-east-1"
 OFFLINE_ACCOUNT_ID = "123456789012"
+
+
+class OfflineOnlyError(RuntimeError):
+    """A lab-only record or setting was asked of a target that has none (AWS)."""
+
+
+def require_offline(target, what: str, on_aws: str) -> None:
+    """Refuse `what` (a lab serve record/setting) on AWS, saying what to use there."""
+    if not getattr(target, "is_offline", False):
+        raise OfflineOnlyError(f"{what} exist only offline (lab serve); on AWS {on_aws}")
 
 
 class OfflineSafetyError(RuntimeError):
@@ -106,14 +117,25 @@ class OfflineTarget(Target):
         kwargs.setdefault("config", self._config)
         return self.session.resource(service, endpoint_url=self.endpoint_url, **kwargs)
 
-    def health(self) -> dict:
-        with urllib.request.urlopen(f"{self.endpoint_url}/_lab/health", timeout=5) as resp:
+    def lab_api(self, path: str, body: dict | None = None, timeout: float = 30.0,
+                **query) -> object:
+        """The endpoint's own `/_lab/...` routes (no AWS equivalent): GET with `query`, or
+        POST `body` as JSON; returns the decoded JSON answer."""
+        url = f"{self.endpoint_url}/_lab/{path.lstrip('/')}"
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(url, data=data, method="GET" if data is None else "POST",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
             return json.load(resp)
+
+    def health(self) -> dict:
+        return self.lab_api("health", timeout=5)
 
     def reset(self) -> None:
         """Forget every resource on the endpoint (moto state and the lab's own)."""
-        req = urllib.request.Request(f"{self.endpoint_url}/_lab/reset", method="POST", data=b"")
-        urllib.request.urlopen(req, timeout=30).close()
+        self.lab_api("reset", body={})
 
     @property
     def pid(self) -> int | None:

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from lab.experiments.metadata import progress, run_metadata, tidy
+from lab.targets import require_offline
 
 # -- fork from an initialised parent vs a fresh process --------------------------------------
 
@@ -91,7 +92,28 @@ def _fresh_ready_ms(modules: Sequence[str], init_code: str = "") -> float:
     return (ready - started) * 1000
 
 
-class Zygote:
+class _LineChild:
+    """A child process driven line by line over stdin/stdout; closing stdin ends it."""
+
+    proc: subprocess.Popen
+
+    def close(self) -> None:
+        if self.proc.stdin and not self.proc.stdin.closed:
+            self.proc.stdin.close()  # EOF: the child leaves its loop and exits
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        if self.proc.stdout and not self.proc.stdout.closed:
+            self.proc.stdout.close()
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+
+class Zygote(_LineChild):
     """A parent process that imported `modules` once and forks ready copies on request."""
 
     def __init__(self, modules: Sequence[str], init_code: str = ""):
@@ -113,21 +135,6 @@ class Zygote:
         if line.strip() != b"ready":
             raise RuntimeError("forked child did not report ready")
         return (ready - started) * 1000
-
-    def close(self) -> None:
-        if self.proc.stdin and not self.proc.stdin.closed:
-            self.proc.stdin.close()  # EOF: the zygote leaves its loop and exits
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        if self.proc.stdout and not self.proc.stdout.closed:
-            self.proc.stdout.close()
-
-    @property
-    def alive(self) -> bool:
-        return self.proc.poll() is None
 
 
 def fork_vs_fresh(*, imports: Sequence[str] = ("boto3",), init_code: str = "",
@@ -213,7 +220,7 @@ WORKER_COLUMNS = {
 }
 
 
-class Worker:
+class Worker(_LineChild):
     """An always-running worker process serving jobs with `lab.functions.<module>.handler`."""
 
     def __init__(self, module: str):
@@ -239,21 +246,6 @@ class Worker:
     def footprint(self) -> dict:
         """Memory the worker holds (kB) and CPU it has used (s), from /proc."""
         return {"rss_kb": _status_kb(self.proc.pid, "VmRSS"), "cpu_s": _cpu_seconds(self.proc.pid)}
-
-    def close(self) -> None:
-        if self.proc.stdin and not self.proc.stdin.closed:
-            self.proc.stdin.close()  # EOF ends the loop
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        if self.proc.stdout and not self.proc.stdout.closed:
-            self.proc.stdout.close()
-
-    @property
-    def alive(self) -> bool:
-        return self.proc.poll() is None
 
 
 def _status_kb(pid: int, field_name: str) -> int | None:
@@ -407,17 +399,9 @@ KEEP_ALIVE_COLUMNS = {
 
 def lambda_config(target, **values) -> dict:
     """Read (no arguments) or change the offline Lambda's settings (/_lab/lambda/config)."""
-    if not getattr(target, "is_offline", False):
-        raise ValueError("only the offline endpoint has lab settings: on AWS, Lambda decides "
-                         "how long idle environments live")
-    import urllib.request
-
-    url = f"{target.endpoint_url}/_lab/lambda/config"
-    data = json.dumps(values).encode() if values else None
-    req = urllib.request.Request(url, data=data, method="POST" if values else "GET",
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        return json.load(resp)
+    require_offline(target, "lab Lambda settings",
+                    "Lambda decides how long idle environments live")
+    return target.lab_api("lambda/config", body=values or None)
 
 
 def keep_alive_sweep(target, *, keep_alive_s: float = 0.5,

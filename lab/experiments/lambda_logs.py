@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.parse
-import urllib.request
 
 import pandas as pd
+
+from lab.targets import require_offline
 
 RECORD_PREFIX = "LAB_RECORD "
 
@@ -78,11 +78,7 @@ def reports(target, function_name: str, *, start_ms: int | None = None, expect: 
 def offline_invocations(target, function_name: str) -> list[dict]:
     """OFFLINE ONLY: the endpoint's record of each invocation (cold flag, environment id,
     INIT breakdown). AWS equivalent: REPORT lines (Init Duration, no breakdown)."""
-    if not getattr(target, "is_offline", False):
-        raise RuntimeError("per-invocation INIT breakdowns exist only offline; on AWS use "
-                           "the REPORT line's Init Duration (lab.experiments.lambda_logs.reports)")
-    query = urllib.parse.urlencode({"function": function_name})
-    with urllib.request.urlopen(f"{target.endpoint_url}/_lab/lambda/invocations?{query}",
-                                timeout=30) as resp:
-        body = json.load(resp)
+    require_offline(target, "per-invocation INIT breakdowns",
+                    "use the REPORT line's Init Duration (lab.experiments.lambda_logs.reports)")
+    body = target.lab_api("lambda/invocations", function=function_name)
     return body["invocations"] if isinstance(body, dict) else body

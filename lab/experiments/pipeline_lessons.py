@@ -29,9 +29,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -41,6 +38,7 @@ from lab.experiments import lambda_logs
 from lab.experiments.metadata import experiment_stack, progress_bar, run_metadata, tidy
 from lab.experiments.polling import arrival_times
 from lab.http_api import post_json
+from lab.targets import require_offline
 
 # -- DynamoDB: the photo results table ----------------------------------------------------
 
@@ -407,23 +405,16 @@ class DepthSampler:
 def mapping_stats(target, uuid: str) -> dict:
     """OFFLINE ONLY: the mapping's `/_lab/esm/stats` (invocations, concurrency samples with
     the scaling MODEL's pollers and target; times in s since the mapping was created)."""
-    if not getattr(target, "is_offline", False):
-        raise RuntimeError("per-mapping stats exist only offline; on AWS read CloudWatch "
-                           "(ConcurrentExecutions, Invocations, Errors)")
-    query = urllib.parse.urlencode({"uuid": uuid})
-    with urllib.request.urlopen(f"{target.endpoint_url}/_lab/esm/stats?{query}",
-                                timeout=30) as resp:
-        return json.load(resp)
+    require_offline(target, "per-mapping stats",
+                    "read CloudWatch (ConcurrentExecutions, Invocations, Errors)")
+    return target.lab_api("esm/stats", uuid=uuid)
 
 
 def set_scaling_time_scale(target, time_scale: float) -> float:
     """OFFLINE ONLY: speed the scaling MODEL's clock; returns the previous time scale."""
-    url = f"{target.endpoint_url}/_lab/esm/config"
-    with urllib.request.urlopen(url, timeout=30) as resp:
-        before = json.load(resp)["time_scale"]
-    req = urllib.request.Request(url, data=json.dumps({"time_scale": time_scale}).encode(),
-                                 method="POST", headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(req, timeout=30).close()
+    require_offline(target, "ESM scaling settings", "Lambda scales the pollers itself")
+    before = target.lab_api("esm/config")["time_scale"]
+    target.lab_api("esm/config", body={"time_scale": time_scale})
     return before
 
 

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.parse
-import urllib.request
 
 import pandas as pd
 
 from lab.experiments import lambda_logs
 from lab.experiments.metadata import experiment_stack, progress_bar, run_metadata, tidy
 from lab.plots import concurrency_steps
+from lab.targets import require_offline
 
 COLUMNS = {
     "invocation_id": "Lambda request id",
@@ -106,13 +105,9 @@ def esm_samples(target, uuid: str) -> pd.DataFrame:
     """OFFLINE ONLY: the mapping's sampled concurrency and the scaling MODEL's pollers and
     target over time (`GET /_lab/esm/stats?uuid=`; t in seconds since the mapping was
     created). AWS equivalent: CloudWatch `ConcurrentExecutions`, per minute."""
-    if not getattr(target, "is_offline", False):
-        raise RuntimeError("ESM scaling samples exist only offline; on AWS read the "
-                           "ConcurrentExecutions metric from CloudWatch")
-    query = urllib.parse.urlencode({"uuid": uuid, "invocations": "false"})
-    with urllib.request.urlopen(f"{target.endpoint_url}/_lab/esm/stats?{query}",
-                                timeout=30) as resp:
-        body = json.load(resp)
+    require_offline(target, "ESM scaling samples",
+                    "read the ConcurrentExecutions metric from CloudWatch")
+    body = target.lab_api("esm/stats", uuid=uuid, invocations="false")
     df = pd.DataFrame(body.get("concurrency", []),
                       columns=["t", "concurrency", "pollers", "target"])
     df.attrs.update(target="offline", region=getattr(target, "region", None),
