@@ -62,6 +62,15 @@ def new_run_id() -> str:
     return uuid.uuid4().hex[:8]
 
 
+def zip_files(files: dict[str, str]) -> bytes:
+    """An in-memory deployment zip holding `files` ({archive name: source text})."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for arcname, text in files.items():
+            zf.writestr(arcname, text)
+    return buf.getvalue()
+
+
 def zip_function(module: str | Path, extra_files: dict[str, str] | None = None) -> bytes:
     """A deployment zip: `module` is a name in lab/functions ("hello") or a .py path.
 
@@ -73,12 +82,7 @@ def zip_function(module: str | Path, extra_files: dict[str, str] | None = None) 
     else:
         name = f"{module}.py"
         source = resources.files("lab.functions").joinpath(name).read_text()
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(name, source)
-        for arcname, text in (extra_files or {}).items():
-            zf.writestr(arcname, text)
-    return buf.getvalue()
+    return zip_files({name: source, **(extra_files or {})})
 
 
 def _tags_list(tags: dict[str, str]) -> list[dict[str, str]]:
