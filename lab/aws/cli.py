@@ -62,11 +62,12 @@ def main(args, *, out=None, stdin=None) -> int:
     """Run one `lab aws` verb; a missing region/credential or an AWS error is one clear line."""
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from lab.aws.experiments import UnknownExperiment
     from lab.aws_target import AwsTargetError
 
     try:
         return _main(args, out=out or sys.stdout, stdin=stdin)
-    except (AwsTargetError, BotoCoreError, ClientError, KeyError) as exc:
+    except (AwsTargetError, BotoCoreError, ClientError, UnknownExperiment) as exc:
         print(f"lab aws {args.aws_command}: {exc}", file=out or sys.stderr)
         return 2
 
@@ -85,14 +86,14 @@ def _main(args, *, out, stdin) -> int:
         return 0
     if args.aws_command == "run":
         params = _params(args.param)
-        name, _ = experiments.resolve(args.experiment)
+        name, experiment = experiments.resolve(args.experiment)
         try:
             connect_aws(target=target, experiment_plans=[plans.plan_for(name, **params)],
                         confirm=True if args.yes else None, stdin=stdin, out=out)
         except AwsOptInRequired as exc:
             print(f"lab aws run: {exc}", file=out)
             return 3
-        df = experiments.run(name, target, **params)
+        df = experiment(target, **params)
         print(f"{name}: {len(df)} rows, columns {list(df.columns)}", file=out)
         if args.save:
             from lab.data import save_run

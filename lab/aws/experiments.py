@@ -1,5 +1,6 @@
 """Which `lab.experiments` functions `lab aws run <name>` can run, found at call time (the
-same functions the notebooks call offline: one code path, two targets)."""
+same functions the notebooks call offline: one code path, two targets). `lab aws plan` and
+`lab aws run` resolve names through the one alias table here."""
 
 from __future__ import annotations
 
@@ -13,8 +14,19 @@ REGISTRY = {
     "redelivery": ("lab.experiments.redelivery", "redelivery"),
     "polling": ("lab.experiments.polling", "polling"),
 }
-ALIASES = {"pipeline_latency": "latency", "cold-start": "cold_start", "cold_starts": "cold_start", "cold-starts": "cold_start",
+# Other spellings (after "-" -> "_") of a REGISTRY name.
+ALIASES = {"pipeline_latency": "latency", "cold_starts": "cold_start", "coldstart": "cold_start",
            "cold_vs_warm": "cold_start"}
+
+
+class UnknownExperiment(ValueError):
+    """An experiment name neither `lab aws plan` nor `lab aws run` knows."""
+
+
+def canonical(name: str) -> str:
+    """The REGISTRY name `name` stands for (dashes or underscores, any alias)."""
+    key = name.replace("-", "_")
+    return ALIASES.get(key, key)
 
 
 def available() -> dict[str, Callable]:
@@ -29,14 +41,10 @@ def available() -> dict[str, Callable]:
 
 
 def resolve(name: str) -> tuple[str, Callable]:
-    key = ALIASES.get(name, name.replace("-", "_"))
+    """(REGISTRY name, experiment function) for `name`; UnknownExperiment if there is none."""
+    key = canonical(name)
     found = available()
     if key not in found:
-        raise KeyError(f"unknown experiment {name!r}: choose one of {', '.join(sorted(found))}")
+        raise UnknownExperiment(
+            f"unknown experiment {name!r}: choose one of {', '.join(sorted(found))}")
     return key, found[key]
-
-
-def run(name: str, target, **parameters):
-    """Run experiment `name` on `target` (a DataFrame with run metadata in attrs)."""
-    _, fn = resolve(name)
-    return fn(target, **parameters)

@@ -122,14 +122,16 @@ PLANS = {"latency": latency_plan, "cold_start": cold_start_plan, "redelivery": r
 
 
 def plan_for(experiment: str, **parameters) -> ExperimentPlan:
-    """The plan of one experiment; parameters the plan does not model are ignored."""
+    """The plan of one experiment (any name `lab aws run` accepts); parameters the plan does
+    not model are ignored. UnknownExperiment if there is no plan."""
     import inspect
 
-    key = experiment.replace("-", "_")
-    key = {"cold_starts": "cold_start", "coldstart": "cold_start",
-           "cold_vs_warm": "cold_start"}.get(key, key)
+    from lab.aws.experiments import UnknownExperiment, canonical
+
+    key = canonical(experiment)
     if key not in PLANS:
-        raise KeyError(f"no AWS plan for experiment {experiment!r}: known {', '.join(PLANS)}")
+        raise UnknownExperiment(
+            f"no AWS plan for experiment {experiment!r}: known {', '.join(PLANS)}")
     fn = PLANS[key]
     known = inspect.signature(fn).parameters
     return fn(**{k: v for k, v in parameters.items() if k in known})

@@ -116,3 +116,26 @@ def test_no_region_is_one_clear_line_not_a_traceback(monkeypatch):
 def test_an_unknown_experiment_names_the_known_ones(aws):
     code, text = run_cli(["run", "nope", "--yes"])
     assert code == 2 and "unknown experiment 'nope'" in text and "redelivery" in text
+
+
+@pytest.mark.parametrize("alias", ["pipeline_latency", "pipeline-latency", "coldstart",
+                                   "cold-starts", "cold_vs_warm"])
+def test_plan_and_run_accept_the_same_experiment_names(aws, monkeypatch, alias):
+    code, text = run_cli(["plan", alias])
+    assert code == 0, text
+    calls = []
+    canonical = experiments.canonical(alias)
+    monkeypatch.setattr(experiments, "available", lambda: {canonical: fake_experiment(calls)})
+    code, text = run_cli(["run", alias, "--yes"])
+    assert code == 0, text
+    assert calls == [(aws, 6)]
+
+
+def test_a_key_error_inside_an_aws_experiment_is_a_traceback_not_an_unknown_name(
+        aws, monkeypatch):
+    def broken(target):
+        return {}["missing"]
+
+    monkeypatch.setattr(experiments, "available", lambda: {"redelivery": broken})
+    with pytest.raises(KeyError, match="missing"):
+        run_cli(["run", "redelivery", "--yes"])

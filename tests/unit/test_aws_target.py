@@ -131,5 +131,7 @@ def test_the_plan_prices_every_experiment_with_dated_published_prices():
                           lambda_gb_seconds=pricing.lambda_gb_seconds(1_000_000, 128, 100))
     assert pricing.estimate(usage)["total"] == pytest.approx(0.20 + 12_500 * 0.0000166667)
     assert "2026-11-27" in pricing.describe() and "aws.amazon.com/sqs/pricing" in pricing.describe()
-    with pytest.raises(KeyError, match="no AWS plan"):
+    from lab.aws.experiments import UnknownExperiment
+
+    with pytest.raises(UnknownExperiment, match="no AWS plan"):
         plan.plan_for("nonexistent")
