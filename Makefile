@@ -40,8 +40,7 @@ browser:
 	  $$SUDO apt-get update -qq && \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-test: setup browser
-	$(VENV)/bin/ruff check .
+test: lint browser
 	$(VENV)/bin/pytest
 
 lint: setup

@@ -16,6 +16,8 @@ import nbformat
 from nbconvert import HTMLExporter
 from pygments.formatters import HtmlFormatter
 
+from lab.notebooks import list_notebooks
+
 SITE_TITLE = "serverless-lab: HTTP API → SQS → Lambda, learned and measured"
 
 CSS = """
@@ -91,7 +93,7 @@ def _nav(prev: tuple[str, str] | None, nxt: tuple[str, str] | None) -> str:
 def build_site(executed: str | Path = "build/notebooks", out: str | Path = "build/site") -> Path:
     """Write the walkthrough for every executed notebook in `executed`; return index path."""
     executed, out = Path(executed), Path(out)
-    paths = sorted(executed.glob("[0-9][0-9]_*.ipynb"))
+    paths = list_notebooks(executed)
     if not paths:
         raise FileNotFoundError(f"no executed notebooks in {executed}/ (run `lab build` first)")
     if out.exists():

@@ -94,6 +94,8 @@ class OfflineTarget(Target):
         self.account_id = OFFLINE_ACCOUNT_ID
         self._process = process
         self._owns_process = owns_process
+        self._clients: dict[str, object] = {}
+        self._clients_lock = threading.Lock()
         # No profile, no config or credentials files: AWS_PROFILE and ~/.aws never feed
         # an offline client (an unknown AWS_PROFILE would otherwise even break it).
         core = botocore.session.Session(session_vars={
@@ -110,8 +112,16 @@ class OfflineTarget(Target):
                               read_timeout=120, connect_timeout=5)
 
     def client(self, service: str, **kwargs):
-        kwargs.setdefault("config", self._config)
-        return self.session.client(service, endpoint_url=self.endpoint_url, **kwargs)
+        """A boto3 client; plain calls share one per service (clients are thread-safe and
+        cost milliseconds to build, which polling loops would pay on every call)."""
+        if kwargs:
+            kwargs.setdefault("config", self._config)
+            return self.session.client(service, endpoint_url=self.endpoint_url, **kwargs)
+        with self._clients_lock:
+            if service not in self._clients:
+                self._clients[service] = self.session.client(
+                    service, endpoint_url=self.endpoint_url, config=self._config)
+            return self._clients[service]
 
     def resource(self, service: str, **kwargs):
         kwargs.setdefault("config", self._config)
