@@ -40,10 +40,12 @@ def new_request_id() -> str:
 class LabAwsError(Exception):
     """An AWS API error raised inside the lab; `to_response()` gives AWS's shape."""
 
-    def __init__(self, code: str, message: str, status: int = 400, *, sender_fault: bool = True):
+    def __init__(self, code: str, message: str, status: int = 400, *, sender_fault: bool = True,
+                 extra: dict | None = None):
         super().__init__(f"{code}: {message}")
         self.code, self.message, self.status, self.sender_fault = code, message, status, sender_fault
+        self.extra = extra  # more fields of the error body (e.g. Lambda's `Reason`)
 
     def to_response(self, json_type_prefix: str = "") -> Response:
         return aws_error(self.code, self.message, self.status, sender_fault=self.sender_fault,
-                         json_type_prefix=json_type_prefix)
+                         json_type_prefix=json_type_prefix, extra=self.extra)
