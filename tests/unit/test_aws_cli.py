@@ -12,11 +12,7 @@ from lab.aws import cli as aws_cli
 from lab.aws import experiments
 from lab.aws.stubbed import StubbedAwsTarget
 from lab.experiments.metadata import run_metadata, tidy
-
-
-class Tty(io.StringIO):
-    def isatty(self):
-        return True
+from tests.unit.conftest import Tty
 
 
 @pytest.fixture

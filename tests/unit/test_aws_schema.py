@@ -8,7 +8,6 @@ import datetime as dt
 import io
 import json
 
-import botocore.waiter
 import pytest
 from botocore.response import StreamingBody
 
@@ -22,10 +21,7 @@ IDS = ["0a1b2c3d-0000-4000-8000-000000000001", "0a1b2c3d-0000-4000-8000-00000000
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    monkeypatch.setattr(botocore.waiter.time, "sleep", lambda s: None)
-    monkeypatch.setattr("lab.stack.atexit.register", lambda fn: None)
-    monkeypatch.setattr("lab.stack.atexit.unregister", lambda fn: None)
+def aws(waiter_sleeps):
     return StubbedAwsTarget(R, A)
 
 

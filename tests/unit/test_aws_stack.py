@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-import botocore.waiter
 import pytest
 from botocore.stub import ANY
 
@@ -32,14 +31,9 @@ NOW = dt.datetime(2026, 11, 27, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    waits: list[float] = []
-    monkeypatch.setattr(botocore.waiter.time, "sleep", waits.append)
-    # stacks these tests leave half-built must not run their teardown at interpreter exit
-    monkeypatch.setattr("lab.stack.atexit.register", lambda fn: None)
-    monkeypatch.setattr("lab.stack.atexit.unregister", lambda fn: None)
+def aws(waiter_sleeps):
     target = StubbedAwsTarget(REGION, ACCOUNT)
-    target.waiter_sleeps = waits
+    target.waiter_sleeps = waiter_sleeps
     return target
 
 

@@ -14,11 +14,7 @@ from lab import aws_target
 from lab.aws import plan, pricing
 from lab.aws_target import AwsOptInRequired, AwsTarget, AwsTargetError, connect_aws, opted_in
 from lab.targets import Target
-
-
-class Tty(io.StringIO):
-    def isatty(self):
-        return True
+from tests.unit.conftest import Tty
 
 
 def stubbed_target(monkeypatch, account="444455556666") -> tuple[AwsTarget, Stubber]:
