@@ -11,23 +11,36 @@ import uuid
 COLD_START_VARIABLE = "LAB_COLD_START"
 
 
+def retire_environments(lam, function_name: str, *, variables: dict | None = None,
+                        marker: str | None = None, waiter_delay: int = 1,
+                        max_attempts: int = 60) -> str:
+    """Set LAB_COLD_START to `marker` (default: a fresh one) on top of `variables` (default:
+    the function's current environment variables) and wait for function_updated_v2: the
+    function's warm execution environments are retired, the next invoke runs INIT.
+    Returns the marker."""
+    marker = marker or uuid.uuid4().hex[:12]
+    if variables is None:
+        config = lam.get_function_configuration(FunctionName=function_name)
+        variables = (config.get("Environment") or {}).get("Variables") or {}
+    lam.update_function_configuration(
+        FunctionName=function_name,
+        Environment={"Variables": {**variables, COLD_START_VARIABLE: marker}})
+    lam.get_waiter("function_updated_v2").wait(
+        FunctionName=function_name,
+        WaiterConfig={"Delay": waiter_delay, "MaxAttempts": max_attempts})
+    return marker
+
+
 def force_cold_start(lam, function_name: str, *, payload: dict | None = None,
                      marker: str | None = None, waiter_delay: int = 1,
                      max_attempts: int = 60) -> dict:
-    """Bump LAB_COLD_START, wait for function_updated_v2, invoke once.
+    """Retire the function's environments (`retire_environments`), invoke once.
 
     Returns {"request_id", "marker", "status_code", "function_error", "payload"}; the
     request id is the one in the invocation's REPORT line (with Init Duration).
     """
-    marker = marker or uuid.uuid4().hex[:12]
-    config = lam.get_function_configuration(FunctionName=function_name)
-    variables = dict((config.get("Environment") or {}).get("Variables") or {})
-    variables[COLD_START_VARIABLE] = marker
-    lam.update_function_configuration(FunctionName=function_name,
-                                      Environment={"Variables": variables})
-    lam.get_waiter("function_updated_v2").wait(
-        FunctionName=function_name,
-        WaiterConfig={"Delay": waiter_delay, "MaxAttempts": max_attempts})
+    marker = retire_environments(lam, function_name, marker=marker, waiter_delay=waiter_delay,
+                                 max_attempts=max_attempts)
     resp = lam.invoke(FunctionName=function_name, InvocationType="RequestResponse",
                       Payload=json.dumps(payload or {}).encode())
     body = resp["Payload"].read() if hasattr(resp.get("Payload"), "read") else resp.get("Payload")

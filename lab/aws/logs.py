@@ -10,6 +10,9 @@ from collections.abc import Callable, Iterable
 
 from botocore.exceptions import ClientError
 
+from lab.aws.retry import error_code
+from lab.reports import parse_report_line
+
 REPORT_PATTERN = '"REPORT RequestId"'
 
 
@@ -22,10 +25,8 @@ class ReportLinesTimeout(TimeoutError):
 
 
 def _request_id(message: str) -> str | None:
-    # "REPORT RequestId: <id>\tDuration: ..."
-    if "RequestId:" not in message:
-        return None
-    return message.split("RequestId:", 1)[1].split()[0].strip()
+    row = parse_report_line(message)
+    return row["request_id"] if row else None
 
 
 def fetch_report_events(logs, log_group: str, *, start_time_ms: int,
@@ -61,7 +62,7 @@ def wait_for_report_lines(logs, log_group: str, *, start_time_ms: int,
         try:
             events = fetch_report_events(logs, log_group, start_time_ms=start_time_ms)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            if error_code(exc) != "ResourceNotFoundException":
                 raise
         seen = {_request_id(e.get("message", "")) for e in events}
         if wanted:

@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 
-from lab.aws.coldstart import COLD_START_VARIABLE
+from lab.aws.coldstart import retire_environments
 from lab.experiments import lambda_logs
 from lab.experiments.metadata import experiment_stack, progress_bar, run_metadata, tidy
 
@@ -159,23 +159,25 @@ def _invoke(lam, name: str, payload: dict) -> tuple[dict, float]:
 
 def _force_cold(stack, fn, environment: dict, round_: int) -> None:
     """lambda-perf's trick: a new environment variable value retires warm environments."""
-    lam = stack.client("lambda")
-    lam.update_function_configuration(FunctionName=fn.name, Environment={
-        "Variables": {**environment, COLD_START_VARIABLE: f"{round_}-{time.time_ns()}"}})
-    stack._wait_updated(fn.name)
+    retire_environments(stack.client("lambda"), fn.name, variables=environment,
+                        marker=f"{round_}-{time.time_ns()}", waiter_delay=stack.waiter_delay)
 
 
 def _join_reports(rows: list[dict], reports: pd.DataFrame) -> None:
-    by_id = {r["request_id"]: r for r in reports.to_dict("records")} if len(reports) else {}
+    by_id = lambda_logs.reports_by_id(reports)
     for row in rows:
         rep = by_id.get(row["request_id"], {})
-        init = rep.get("init_duration_ms")
-        row.update(init_ms=init if pd.notna(init) else None,
+        row.update(init_ms=rep.get("init_duration_ms"),
                    duration_ms=rep.get("duration_ms"),
                    billed_ms=rep.get("billed_duration_ms"),
                    max_memory_mb=rep.get("max_memory_used_mb"),
-                   environment=rep.get("log_stream") or rep.get("environment_id"))
-        row["start"] = "cold" if row["init_ms"] is not None else "warm"
+                   environment=rep.get("log_stream") or rep.get("environment_id"),
+                   start=rep.get("start", "warm"))
+
+
+def _reports_for(target, fn, rows: list[dict], started_ms: int, timeout_s: float):
+    return lambda_logs.reports(target, fn.name, start_ms=started_ms, timeout_s=timeout_s,
+                               request_ids=[r["request_id"] for r in rows])
 
 
 def cold_vs_warm(target, *, rounds: int = 3, warm_per_round: int = 3, memory_size: int = 128,
@@ -206,8 +208,7 @@ def cold_vs_warm(target, *, rounds: int = 3, warm_per_round: int = 3, memory_siz
                                  "imports_ms": body["imports_ms"],
                                  "init_code_ms": body["init_code_ms"]})
                     bar.update(1)
-            _join_reports(rows, lambda_logs.reports(target, fn.name, start_ms=started_ms,
-                                                    expect=len(rows), timeout_s=timeout_s))
+            _join_reports(rows, _reports_for(target, fn, rows, started_ms, timeout_s))
     finally:
         bar.close()
     return tidy(rows, INVOKE_COLUMNS, meta)
@@ -260,16 +261,14 @@ def init_breakdown(target, *, imports_sets: tuple[tuple[str, ...], ...] = ((), (
                                  "handler_imports_ms": body["imports_ms"],
                                  "init_code_ms": body["init_code_ms"]})
                     bar.update(1)
-            reps = lambda_logs.reports(target, fn.name, start_ms=started_ms, expect=len(rows),
-                                       timeout_s=timeout_s)
-            init_by_id = dict(zip(reps["request_id"], reps["init_duration_ms"], strict=True)) \
-                if len(reps) else {}
+            reps = lambda_logs.reports_by_id(_reports_for(target, fn, rows, started_ms,
+                                                          timeout_s))
             offline = {}
             if target.is_offline:
                 offline = {r["request_id"]: r.get("init_breakdown_ms") or {}
                            for r in lambda_logs.offline_invocations(target, fn.name)}
             for row in rows:
-                init = init_by_id.get(row["request_id"])
+                init = reps.get(row["request_id"], {}).get("init_duration_ms")
                 bd = offline.get(row["request_id"], {})
                 row["init_ms"] = init
                 row["process_start_ms"] = bd.get("interpreter_start_ms")
@@ -327,9 +326,7 @@ def concurrency_burst(target, *, burst_size: int = 5, bursts: int = 2, hold_ms: 
                 for burst in range(bursts):
                     rows += list(pool.map(lambda i, b=burst: one(b, i), range(burst_size)))
                     time.sleep(pause_s)
-            reps = lambda_logs.reports(target, fn.name, start_ms=started_ms, expect=len(rows),
-                                       timeout_s=timeout_s)
-            _join_reports(rows, reps)
+            _join_reports(rows, _reports_for(target, fn, rows, started_ms, timeout_s))
     finally:
         bar.close()
     return tidy(rows, BURST_COLUMNS, meta)

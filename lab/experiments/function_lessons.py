@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from lab.experiments import lambda_logs
 from lab.experiments.metadata import progress, run_metadata, tidy
 from lab.targets import require_offline
 
@@ -269,30 +270,6 @@ def _cpu_seconds(pid: int) -> float | None:
         return None
 
 
-def function_reports(target, function_name: str) -> pd.DataFrame:
-    """The function's REPORT lines (one row per invocation, `lab.reports` columns)."""
-    from lab.reports import parse_reports
-
-    logs = target.client("logs")
-    events: list[dict] = []
-    try:
-        for page in logs.get_paginator("filter_log_events").paginate(
-                logGroupName=f"/aws/lambda/{function_name}"):
-            events.extend(page["events"])
-    except logs.exceptions.ResourceNotFoundException:
-        pass
-    return parse_reports(events)
-
-
-def delete_log_group(target, function_name: str) -> None:
-    """Delete `/aws/lambda/<function>`: deleting a function leaves its logs behind."""
-    logs = target.client("logs")
-    try:
-        logs.delete_log_group(logGroupName=f"/aws/lambda/{function_name}")
-    except logs.exceptions.ResourceNotFoundException:
-        pass
-
-
 def worker_vs_function(target, *, jobs: int = 20, size_bytes: int = 65536, rounds: int = 4,
                        interval_s: float = 0.05, idle_s: float = 2.0, memory_size: int = 128,
                        seed: int = 0, module: str = "checksum", name: str = "worker-vs-fn",
@@ -315,14 +292,12 @@ def worker_vs_function(target, *, jobs: int = 20, size_bytes: int = 65536, round
     rows: list[dict] = []
     idle: dict = {}
     billed: dict = {}
-    fn_name = None
     worker = Worker(module)
     try:
         with experiment_stack(target, name) as stack:
             role = stack.role("fn-role", "lambda.amazonaws.com")
             fn = stack.function("job", module, role_arn=role, memory_size=memory_size,
                                 timeout=10)
-            fn_name = fn.name
             lam = stack.client("lambda")
             seen: dict[str, set] = {"always-running worker": set(), "function": set()}
             for event in progress(events, total=jobs, desc="worker vs function",
@@ -353,11 +328,9 @@ def worker_vs_function(target, *, jobs: int = 20, size_bytes: int = 65536, round
                     "worker_start_ms": worker.start_ms,
                     "function_billed_ms_while_idle": 0.0,
                     "function_memory_size_mb": memory_size}
-            billed = _billed_summary(function_reports(target, fn.name))
+            billed = _billed_summary(lambda_logs.reports(target, fn.name, expect=jobs))
     finally:
         worker.close()
-        if fn_name:
-            delete_log_group(target, fn_name)
     meta = run_metadata("worker_vs_function", target,
                         {"jobs": jobs, "size_bytes": size_bytes, "rounds": rounds,
                          "interval_s": interval_s, "idle_s": idle_s,
@@ -421,13 +394,11 @@ def keep_alive_sweep(target, *, keep_alive_s: float = 0.5,
     random.Random(seed).shuffle(plan)
     previous = lambda_config(target)["keep_alive_s"]
     rows: list[dict] = []
-    fn_name = None
     try:
         lambda_config(target, keep_alive_s=keep_alive_s)
         with experiment_stack(target, name) as stack:
             role = stack.role("fn-role", "lambda.amazonaws.com")
             fn = stack.function("fn", module, role_arn=role, timeout=10)
-            fn_name = fn.name
             lam = stack.client("lambda")
 
             def invoke() -> tuple[str, float]:
@@ -446,8 +417,6 @@ def keep_alive_sweep(target, *, keep_alive_s: float = 0.5,
                 last_env = env
     finally:
         lambda_config(target, keep_alive_s=previous)
-        if fn_name:
-            delete_log_group(target, fn_name)
     meta = run_metadata("keep_alive_sweep", target,
                         {"keep_alive_s": keep_alive_s, "gaps_s": list(gaps_s),
                          "repeats": repeats, "module": module, "sweep_period_s": 0.5},

@@ -65,14 +65,36 @@ def recorder_records(events: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def reports(target, function_name: str, *, start_ms: int | None = None, expect: int = 0,
-            timeout_s: float = 30.0) -> pd.DataFrame:
-    """The function's REPORT lines as `lab.reports` parses them (one row per invocation)."""
+def reports(target, function_name: str, *, start_ms: int | None = None, request_ids=(),
+            expect: int = 0, timeout_s: float = 30.0) -> pd.DataFrame:
+    """The function's REPORT lines as `lab.reports` parses them (one row per invocation),
+    polled (`lab.aws.logs.wait_for_report_lines`) until every one of `request_ids` has its
+    line, or, without ids, until `expect` lines are there. After `timeout_s` it returns the
+    lines that did arrive (a partial result: callers join by request id)."""
     from lab import reports as lab_reports
+    from lab.aws.logs import ReportLinesTimeout, wait_for_report_lines
 
-    events = log_events(target, function_name, "REPORT RequestId", start_ms=start_ms,
-                        expect=expect, timeout_s=timeout_s)
+    ids = {r for r in request_ids if isinstance(r, str) and r}
+    try:
+        events = wait_for_report_lines(
+            target.client("logs"), log_group(function_name), start_time_ms=int(start_ms or 0),
+            request_ids=ids or None, expected=None if ids else expect, timeout=timeout_s,
+            poll_every=0.5)
+    except ReportLinesTimeout as exc:
+        events = exc.events
     return lab_reports.parse_reports(events)
+
+
+def reports_by_id(reports: pd.DataFrame) -> dict[str, dict]:
+    """request id -> that invocation's REPORT fields (`lab.reports` columns; missing values,
+    e.g. a warm start's `init_duration_ms`, are None) plus `start`: "cold" or "warm"."""
+    out = {}
+    for rep in reports.to_dict("records"):
+        row = {k: None if not isinstance(v, (str, bool)) and pd.isna(v) else v
+               for k, v in rep.items()}
+        row["start"] = "cold" if row.get("cold") else "warm"
+        out[row["request_id"]] = row
+    return out
 
 
 def offline_invocations(target, function_name: str) -> list[dict]:

@@ -28,8 +28,10 @@ import time
 
 import pandas as pd
 
+from lab.aws.policies import log_group_arn
 from lab.experiments import lambda_logs
 from lab.experiments.metadata import experiment_stack, progress_bar, run_metadata, tidy
+from lab.experiments.pipeline_lessons import _deleted_times, _diff, _integration_latency
 from lab.experiments.polling import arrival_times
 from lab.http_api import post_json
 
@@ -190,11 +192,10 @@ def pipeline_latency(target, *, n_requests: int = 20, rate_per_s: float = 5.0,
                 target, fn.name, "LAB_RECORD", start_ms=started_ms, expect=expected,
                 timeout_s=timeout_s))
             reports = lambda_logs.reports(target, fn.name, start_ms=started_ms,
-                                          expect=records["request_id"].nunique()
-                                          if len(records) else 0, timeout_s=timeout_s)
-            access = _access_log(http_api, target, api_id)
-            deleted = _deleted_times(target, queue.url)
-            _join_pipeline(rows, records, reports, access, deleted)
+                                          request_ids=records["request_id"].unique()
+                                          if len(records) else (), timeout_s=timeout_s)
+            _join_pipeline(rows, records, reports, _integration_latency(target, api_id),
+                           _deleted_times(target, queue.url))
     finally:
         bar.close()
     handled = sum(1 for r in rows if pd.notna(r.get("handler_start_ms")))
@@ -210,65 +211,38 @@ def _enable_access_log(stack, api_id: str, fmt: str) -> None:
     `$default` answers 500, so this is not called there.)"""
     apigw = stack.client("apigatewayv2")
     group = stack.log_group(f"/lab/apigw/{stack.resource_name('access')}")
-    arn = (f"arn:aws:logs:{stack.target.region}:{stack.target.account_id}:log-group:{group}")
+    arn = log_group_arn(stack.target.region, stack.target.account_id, group)
     apigw.update_stage(ApiId=api_id, StageName="$default",
                        AccessLogSettings={"DestinationArn": arn, "Format": fmt})
 
 
-def _access_log(http_api, target, api_id: str) -> pd.DataFrame:
-    try:
-        return http_api.access_log(target, api_id)
-    except Exception:  # noqa: BLE001 - access logs are one optional source among several
-        return pd.DataFrame(columns=["request_id", "integration_latency_ms"])
-
-
-def _deleted_times(target, queue_url: str) -> dict[str, float]:
-    """OFFLINE ONLY: message id -> deletion time (epoch ms) from the lifecycle record."""
-    if not getattr(target, "is_offline", False):
-        return {}
-    from lab.lifecycle import fetch_lifecycle
-
-    life = fetch_lifecycle(target, queue_url)
-    dele = life[life["event"] == "deleted"]
-    return dict(zip(dele["message_id"], dele["time_ms"], strict=True))
-
-
 def _join_pipeline(rows, records: pd.DataFrame, reports: pd.DataFrame,
-                   access: pd.DataFrame, deleted: dict[str, float]) -> None:
+                   integration_ms: dict[str, float], deleted: dict[str, float]) -> None:
     """Fill each request row from the handler records (by the body's `i`), the REPORT line
-    of the invocation, the access log (by API request id) and the lifecycle record."""
+    of the invocation, the access log's integration latency (by API request id) and the
+    lifecycle record's deletion times (by message id)."""
     recs = {}
     if len(records):
         sqs = records[records["kind"] == "sqs"].sort_values("handler_start_ms")
         for rec in sqs.to_dict("records"):
             recs.setdefault(int(rec["lab_i"]), rec)  # first delivery of each message
-    reps = {r["request_id"]: r for r in reports.to_dict("records")} if len(reports) else {}
-    integ = dict(zip(access["request_id"], access["integration_latency_ms"], strict=True)) \
-        if len(access) else {}
+    reps = lambda_logs.reports_by_id(reports)
     for row in rows:
         rec = recs.get(row["request"], {})
         rep = reps.get(rec.get("request_id"), {})
-        init = rep.get("init_duration_ms")
         row.update(
             message_id=rec.get("message_id"), invocation_id=rec.get("request_id"),
             batch_size=rec.get("batch_size"), receive_count=rec.get("receive_count"),
             sqs_sent_ms=rec.get("sent_ms"), first_receive_ms=rec.get("first_receive_ms"),
             handler_start_ms=rec.get("handler_start_ms"),
             deleted_ms=deleted.get(rec.get("message_id")),
-            integration_ms=integ.get(row["api_request_id"]),
-            init_ms=init if init is not None and pd.notna(init) else None,
-            duration_ms=rep.get("duration_ms"))
-        row["start"] = None if not rep else ("cold" if row["init_ms"] is not None else "warm")
+            integration_ms=integration_ms.get(row["api_request_id"]),
+            init_ms=rep.get("init_duration_ms"), duration_ms=rep.get("duration_ms"),
+            start=rep.get("start"))
         row["http_ms"] = row["client_response_ms"] - row["client_send_ms"]
         row["queue_wait_ms"] = _diff(row, "first_receive_ms", "sqs_sent_ms")
         row["dispatch_ms"] = _diff(row, "handler_start_ms", "first_receive_ms")
         row["end_to_end_ms"] = _diff(row, "handler_start_ms", "client_send_ms")
-
-
-def _diff(row: dict, a: str, b: str) -> float | None:
-    if row.get(a) is None or row.get(b) is None or pd.isna(row[a]) or pd.isna(row[b]):
-        return None
-    return row[a] - row[b]
 
 
 def hops(df: pd.DataFrame) -> pd.DataFrame:
@@ -282,7 +256,3 @@ def hops(df: pd.DataFrame) -> pd.DataFrame:
                              "hop": "which hop (a column of the pipeline run)",
                              "ms": "the hop's latency (ms)"}
     return long
-
-
-#: The series' headline measurement (the name `lab aws run latency` looks up).
-latency = pipeline_latency

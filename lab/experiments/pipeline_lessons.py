@@ -220,17 +220,14 @@ def trace(target, sends: pd.DataFrame, function_name: str, *, start_ms: int,
             if not rec.get("fails"):
                 first.setdefault(rec["message_id"], rec)
     invocations = {r["request_id"] for r in first.values()}
-    reports = lambda_logs.reports(target, function_name, start_ms=start_ms,
-                                  expect=len(invocations), timeout_s=timeout_s)
-    reps = {r["request_id"]: r for r in reports.to_dict("records")} if len(reports) else {}
+    reps = lambda_logs.reports_by_id(lambda_logs.reports(
+        target, function_name, start_ms=start_ms, request_ids=invocations, timeout_s=timeout_s))
     deleted = _deleted_times(target, queue_url)
     integ = _integration_latency(target, api_id)
     rows = []
     for row in sends.to_dict("records"):
         rec = first.get(row["message_id"], {})
         rep = reps.get(rec.get("request_id"), {})
-        init = rep.get("init_duration_ms")
-        init = init if init is not None and pd.notna(init) else None
         row.update(invocation_id=rec.get("request_id"), batch_size=rec.get("batch_size"),
                    outcome=rec.get("outcome"), sqs_sent_ms=rec.get("sent_ms"),
                    first_receive_ms=rec.get("first_receive_ms"),
@@ -238,8 +235,8 @@ def trace(target, sends: pd.DataFrame, function_name: str, *, start_ms: int,
                    record_end_ms=rec.get("handler_end_ms"),
                    deleted_ms=deleted.get(row["message_id"]),
                    integration_ms=integ.get(row["api_request_id"]),
-                   init_ms=init, duration_ms=rep.get("duration_ms"))
-        row["start"] = None if not rep else ("cold" if init is not None else "warm")
+                   init_ms=rep.get("init_duration_ms"), duration_ms=rep.get("duration_ms"),
+                   start=rep.get("start"))
         for col, a, b in (("to_queue_ms", "sqs_sent_ms", "client_send_ms"),
                           ("queue_wait_ms", "first_receive_ms", "sqs_sent_ms"),
                           ("dispatch_ms", "handler_start_ms", "first_receive_ms"),

@@ -68,8 +68,8 @@ def esm_backlog(target, *, n_messages: int = 20, hold_ms: float = 300.0, batch_s
                     break
                 time.sleep(0.3)
             reports = lambda_logs.reports(target, fn.name, start_ms=started_ms,
-                                          expect=records["request_id"].nunique()
-                                          if len(records) else 0, timeout_s=timeout_s)
+                                          request_ids=records["request_id"].unique()
+                                          if len(records) else (), timeout_s=timeout_s)
             meta["esm_uuid"] = uuid
             meta["accounting"] = {"sent": n_messages,
                                   "handled": int(records["message_id"].nunique())
@@ -77,18 +77,16 @@ def esm_backlog(target, *, n_messages: int = 20, hold_ms: float = 300.0, batch_s
     finally:
         bar.close()
     rows = []
-    reps = {r["request_id"]: r for r in reports.to_dict("records")} if len(reports) else {}
+    reps = lambda_logs.reports_by_id(reports)
     if len(records):
         for rid, grp in records.groupby("request_id", sort=False):
             rep = reps.get(rid, {})
-            init = rep.get("init_duration_ms")
-            init = init if init is not None and pd.notna(init) else None
             rows.append({"invocation_id": rid,
                          "start_s": grp["handler_start_ms"].min() / 1e3 - t0,
                          "end_s": grp["handler_end_ms"].max() / 1e3 - t0,
                          "batch_size": int(grp["batch_size"].iloc[0]),
-                         "start": None if not rep else ("cold" if init is not None else "warm"),
-                         "init_ms": init, "environment": grp["log_stream"].iloc[0]})
+                         "start": rep.get("start"), "init_ms": rep.get("init_duration_ms"),
+                         "environment": grp["log_stream"].iloc[0]})
     df = tidy(rows, COLUMNS, meta)
     return df.sort_values("start_s").reset_index(drop=True)
 

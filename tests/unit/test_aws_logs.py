@@ -100,3 +100,32 @@ def test_a_forced_cold_start_bumps_an_environment_variable_waits_and_invokes(mon
                                               "UpdateFunctionConfiguration", "GetFunction",
                                               "GetFunction", "Invoke"]
     assert waits == [1]
+
+
+def test_experiments_wait_for_the_report_line_of_each_request_id_they_invoked():
+    from lab.experiments import lambda_logs
+
+    aws = StubbedAwsTarget()
+    logs = aws.stub("logs")
+    logs.add_response("filter_log_events", {"events": [report(RID[0], cold=True)]}, params())
+    logs.add_response("filter_log_events", {"events": [report(RID[0], cold=True),
+                                                       report(RID[1])]}, params())
+    frame = lambda_logs.reports(aws, "lat-r1-handler", start_ms=1_789_999_990_000,
+                                request_ids=RID, timeout_s=30)
+    aws.assert_no_pending_responses()
+    by_id = lambda_logs.reports_by_id(frame)
+    assert list(by_id) == RID
+    assert by_id[RID[0]]["start"] == "cold" and by_id[RID[0]]["init_duration_ms"] == 130.49
+    assert by_id[RID[1]]["start"] == "warm" and by_id[RID[1]]["init_duration_ms"] is None
+
+
+def test_experiments_keep_the_report_lines_that_arrived_before_the_timeout():
+    from lab.experiments import lambda_logs
+
+    aws = StubbedAwsTarget()
+    for _ in range(6):
+        aws.stub("logs").add_response("filter_log_events", {"events": [report(RID[0])]},
+                                      params())
+    frame = lambda_logs.reports(aws, "lat-r1-handler", start_ms=1_789_999_990_000,
+                                request_ids=RID, timeout_s=0.6)
+    assert frame["request_id"].tolist() == [RID[0]]

@@ -203,8 +203,10 @@ def test_pipeline_hops_from_records_reports_access_log_and_lifecycle():
              "client_send_ms": send, "client_response_ms": send + 6}
             for i, send in enumerate((1700000000010.0, 1700000000015.0, 1700000000280.0))]
     access = access_log_frame(fixture("access_log.json"))
+    integration_ms = dict(zip(access["request_id"], access["integration_latency_ms"],
+                              strict=True))
     latency._join_pipeline(rows, lambda_logs.recorder_records(events), parse_reports(events),
-                           access, {"msg-0": 1700000000106.0})
+                           integration_ms, {"msg-0": 1700000000106.0})
     first, second, third = rows
     assert first["message_id"] == "msg-0" and first["invocation_id"] == "inv-1"
     assert first["queue_wait_ms"] == 10.0     # first receive 30 - sent 20
