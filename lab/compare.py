@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lab.plots import source_kind, source_label
+from lab.data import source_kind, source_label
 
 COLUMNS = ["metric", "source", "value", "low", "high", "unit"]
 STATS = {"p50": 0.5, "p90": 0.9, "p99": 0.99}

@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from lab.experiments.metadata import REQUIRED_KEYS
+#: Keys `check_run` requires in `df.attrs` (every `lab.experiments` run records them).
+REQUIRED_KEYS = ("experiment", "target", "region", "timestamp_utc", "versions", "machine",
+                 "parameters", "seed", "columns")
 
 DATA_DIR = Path(os.environ.get("LAB_DATA_DIR", Path(__file__).resolve().parents[1] / "data"))
 RUNS_DIR = DATA_DIR / "runs"
@@ -143,3 +145,32 @@ def load_reference(name: str) -> pd.DataFrame:
     df.attrs.update({"source": "reference", "target": "reference", "reference": name,
                      "path": str(path)})
     return df
+
+
+def source_kind(obj) -> str:
+    """'offline', 'aws' or 'reference' for a frame (from its attrs) or a label string."""
+    if isinstance(obj, str):
+        text = obj.lower()
+    else:
+        attrs = getattr(obj, "attrs", obj) or {}
+        text = str(attrs.get("source") or attrs.get("target") or "").lower()
+    for kind in ("offline", "aws", "reference"):
+        if text.startswith(kind):
+            return kind
+    raise ValueError("data has no source: pass frames made by lab.experiments or "
+                     "lab.data (attrs['target'] offline/aws, or source='reference')")
+
+
+def source_label(obj) -> str:
+    """A legend label that always starts with offline / AWS / reference."""
+    if isinstance(obj, str):
+        source_kind(obj)
+        return obj
+    attrs = obj.attrs
+    kind = source_kind(obj)
+    if kind == "offline":
+        return "offline (lab serve, this machine)"
+    if kind == "aws":
+        return f"AWS ({attrs.get('region') or 'region ?'})"
+    ref = attrs.get("reference") or attrs.get("citation") or ""
+    return f"reference: {ref}" if ref else "reference"

@@ -19,41 +19,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from lab.data import source_kind, source_label  # noqa: F401 - re-exported
+
 SOURCE_COLORS = {"offline": "#1f77b4", "aws": "#ff7f0e", "reference": "#7f7f7f"}
 EVENT_STYLE = {"sent": ("o", "#2ca02c"), "delete": ("s", "#2ca02c"),
                "dlq": ("X", "#d62728"), "visibility_expired": ("|", "#9467bd")}
 
 
 # -- sources ------------------------------------------------------------------------------
-def source_kind(obj) -> str:
-    """'offline', 'aws' or 'reference' for a frame (from its attrs) or a label string."""
-    if isinstance(obj, str):
-        text = obj.lower()
-    else:
-        attrs = getattr(obj, "attrs", obj) or {}
-        text = str(attrs.get("source") or attrs.get("target") or "").lower()
-    for kind in ("offline", "aws", "reference"):
-        if text.startswith(kind):
-            return kind
-    raise ValueError("data has no source: pass frames made by lab.experiments or "
-                     "lab.data (attrs['target'] offline/aws, or source='reference')")
-
-
-def source_label(obj) -> str:
-    """A legend label that always starts with offline / AWS / reference."""
-    if isinstance(obj, str):
-        source_kind(obj)
-        return obj
-    attrs = obj.attrs
-    kind = source_kind(obj)
-    if kind == "offline":
-        return "offline (lab serve, this machine)"
-    if kind == "aws":
-        return f"AWS ({attrs.get('region') or 'region ?'})"
-    ref = attrs.get("reference") or attrs.get("citation") or ""
-    return f"reference: {ref}" if ref else "reference"
-
-
 def _frames(data) -> list[pd.DataFrame]:
     if isinstance(data, pd.DataFrame):
         return [data]

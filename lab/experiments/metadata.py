@@ -16,11 +16,9 @@ from importlib.metadata import PackageNotFoundError, version
 
 import pandas as pd
 
+from lab.data import REQUIRED_KEYS  # noqa: F401 - re-exported: keys lab.data.check_run requires
 from lab.stack import Stack
 
-#: Keys `lab.data.check_run` requires in `df.attrs`.
-REQUIRED_KEYS = ("experiment", "target", "region", "timestamp_utc", "versions", "machine",
-                 "parameters", "seed", "columns")
 #: Packages whose versions a run records.
 VERSIONED = ("serverless-lab", "moto", "boto3", "botocore", "pandas", "awslambdaric")
 

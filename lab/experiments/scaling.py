@@ -18,7 +18,6 @@ import pandas as pd
 
 from lab.experiments import lambda_logs
 from lab.experiments.metadata import experiment_stack, progress_bar, run_metadata, tidy
-from lab.plots import concurrency_steps
 from lab.targets import require_offline
 
 COLUMNS = {
@@ -95,6 +94,8 @@ def peak_concurrency(df: pd.DataFrame) -> int:
     """Most invocations running at the same moment (from start_s/end_s)."""
     if df.empty:
         return 0
+    from lab.plots import concurrency_steps
+
     _, level = concurrency_steps(df["start_s"], df["end_s"])
     return int(level.max())
 
