@@ -28,7 +28,13 @@ import pandas as pd
 
 from lab.aws.coldstart import retire_environments
 from lab.experiments import lambda_logs
-from lab.experiments.metadata import experiment_stack, progress_bar, run_metadata, tidy
+from lab.experiments.metadata import (
+    LOCAL_MACHINE,
+    experiment_stack,
+    progress_bar,
+    run_metadata,
+    tidy,
+)
 
 LAMBDA_TRUST = "lambda.amazonaws.com"
 
@@ -89,7 +95,7 @@ def import_costs(packages: tuple[str, ...] = ("json", "boto3"), *, repeats: int 
     the OS caches for later ones. A `pass` row gives the bare interpreter's process time.
     """
     python = python or sys.executable
-    meta = run_metadata("import_costs", target or _LOCAL, dict(
+    meta = run_metadata("import_costs", target or LOCAL_MACHINE, dict(
         packages=list(packages), repeats=repeats, python=python), seed=None,
         columns=IMPORT_COLUMNS, notes="measured on this machine with this interpreter, "
                                       "not inside Lambda")
@@ -111,17 +117,6 @@ def import_costs(packages: tuple[str, ...] = ("json", "boto3"), *, repeats: int 
     finally:
         bar.close()
     return tidy(rows, IMPORT_COLUMNS, meta)
-
-
-class _LocalMachine:
-    """Stands in for a target when a measurement involves no endpoint (this machine)."""
-
-    name = "offline"
-    region = None
-    endpoint_url = None
-
-
-_LOCAL = _LocalMachine()
 
 
 # -- cold vs warm (Lambda) ------------------------------------------------------------------

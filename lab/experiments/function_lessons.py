@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from lab.experiments import lambda_logs
-from lab.experiments.metadata import progress, run_metadata, tidy
+from lab.experiments.metadata import LOCAL_MACHINE, progress, run_metadata, tidy
 from lab.targets import require_offline
 
 # -- fork from an initialised parent vs a fresh process --------------------------------------
@@ -164,20 +164,12 @@ def fork_vs_fresh(*, imports: Sequence[str] = ("boto3",), init_code: str = "",
             counts[method] += 1
     finally:
         zygote.close()
-    meta = run_metadata("fork_vs_fresh", target or _Local(),
+    meta = run_metadata("fork_vs_fresh", target or LOCAL_MACHINE,
                         {"imports": imports, "init_code": init_code, "repeats": repeats}, seed=seed,
                         columns=FORK_COLUMNS,
                         notes="local processes on this machine (fork + copy-on-write), a "
                               "model of snapshot restore, not Firecracker or SnapStart")
     return tidy(rows, FORK_COLUMNS, meta)
-
-
-class _Local:
-    """Stands in for a target when an experiment runs only local processes."""
-
-    name = "offline"
-    region = None
-    endpoint_url = None
 
 
 def summarize_fork_vs_fresh(df: pd.DataFrame) -> pd.DataFrame:

@@ -19,6 +19,19 @@ import pandas as pd
 from lab.data import REQUIRED_KEYS  # noqa: F401 - re-exported: keys lab.data.check_run requires
 from lab.stack import Stack
 
+
+class _LocalMachine:
+    """Stands in for a target when a measurement involves no endpoint, only local processes
+    on this machine."""
+
+    name = "offline"
+    region = None
+    endpoint_url = None
+
+
+#: The `target` of runs that measure this machine only (recorded as offline).
+LOCAL_MACHINE = _LocalMachine()
+
 #: Packages whose versions a run records.
 VERSIONED = ("serverless-lab", "moto", "boto3", "botocore", "pandas", "awslambdaric")
 
