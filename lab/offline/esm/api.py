@@ -16,10 +16,10 @@ from werkzeug.wrappers import Request, Response
 from lab.offline.errors import LabAwsError, json_response
 from lab.offline.esm.scaling import SETTINGS
 from lab.offline.esm.service import EsmService, not_found
+from lab.offline.requests import request_region
 
 PREFIX = "/2015-03-31/event-source-mappings"
 _ITEM = re.compile(r"^/2015-03-31/event-source-mappings/?(?P<uuid>[^/]*)/?$")
-_REGION = re.compile(r"Credential=[^/]+/\d{8}/(?P<region>[a-z0-9-]+)/")
 
 
 def matches_api(request: Request) -> bool:
@@ -28,11 +28,6 @@ def matches_api(request: Request) -> bool:
 
 def matches_lab(request: Request) -> bool:
     return request.path.startswith("/_lab/esm")
-
-
-def region_of(request: Request, default: str) -> str:
-    found = _REGION.search(request.headers.get("Authorization", ""))
-    return found.group("region") if found else default
 
 
 def _body(request: Request) -> dict:
@@ -74,7 +69,7 @@ class EsmApi:
         if found is None:
             raise not_found()
         uuid = found.group("uuid")
-        region = region_of(request, self.service.default_region)
+        region = request_region(request, self.service.default_region)
         method = request.method
         if not uuid:
             if method == "POST":

@@ -11,7 +11,6 @@ import base64
 import json
 from dataclasses import dataclass
 
-SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024  # synchronous invoke request limit (6 MB)
 REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
 
 

@@ -21,11 +21,13 @@ from lab.offline.esm import events, sqs_source
 from lab.offline.esm.mapping import Mapping
 from lab.offline.esm.scaling import ScalingModel
 from lab.offline.esm.stats import MappingStats
+from lab.offline.lambda_.service import SYNC_PAYLOAD_LIMIT  # a batch is one sync invoke
 
 log = logging.getLogger("lab.esm")
 
 TICK = 0.05  # controller period, seconds
-LONG_POLL = 1.0  # seconds per wait step while the queue is empty (stop is checked between)
+LONG_POLL = 1.0  # seconds per wait step while the queue is empty (stop and scale-down
+#                   are checked between)
 # Back-off after a failed or throttled batch: a MODEL (AWS says Lambda backs off but does
 # not publish the schedule). Doubles from BACKOFF_MIN up to BACKOFF_MAX, reset on success.
 BACKOFF_MIN, BACKOFF_MAX = 0.05, 1.0
@@ -87,10 +89,6 @@ class MappingRunner:
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         return not any(t.is_alive() for t in threads)
-
-    @property
-    def stopped(self) -> bool:
-        return self._stop.is_set()
 
     def alive_pollers(self) -> int:
         with self._lock:
@@ -167,7 +165,7 @@ class MappingRunner:
                 time.sleep(backoff)  # in-flight work is done; a short, bounded pause
 
     def _receive(self, pid: int, max_messages: int, wait: float) -> list:
-        msgs = sqs_source.receive(self.mapping.queue, max_messages, wait, self._stop.is_set,
+        msgs = sqs_source.receive(self.mapping.queue, max_messages, wait,
                                   receiver=self.receiver_label(pid))
         with self._lock:
             if msgs:
@@ -204,7 +202,7 @@ class MappingRunner:
                 if not batch:
                     msgs = self._receive(pid, want, LONG_POLL)
                     if not msgs:
-                        if self._stop.is_set():
+                        if self._should_exit(pid):  # stopped, or scaled down while idle
                             break
                         continue
                     deadline = time.monotonic() + m.window
@@ -220,7 +218,7 @@ class MappingRunner:
             record = events.sqs_record(msg, queue_arn=m.queue.arn, region=m.region,
                                        fifo=m.queue.fifo)
             rsize = events.record_size(record)
-            if batch and size + rsize > events.SYNC_PAYLOAD_LIMIT:
+            if batch and size + rsize > SYNC_PAYLOAD_LIMIT:
                 pending.insert(0, msg)
                 break
             batch.append((msg, record))
@@ -246,7 +244,7 @@ class MappingRunner:
             if getattr(result, "function_error", None):
                 outcome = "function_error"
                 record["error_type"] = getattr(result, "error_type", None)
-            elif "ReportBatchItemFailures" in m.response_types:
+            elif events.REPORT_BATCH_ITEM_FAILURES in m.response_types:
                 answer = events.read_batch_response(getattr(result, "payload", b""), ids)
                 to_delete, outcome = answer.delete_ids, answer.reason
                 record["failed_ids"] = answer.failed_ids

@@ -14,7 +14,7 @@ import threading
 import time
 
 from lab.offline.errors import LabAwsError
-from lab.offline.esm import functions, sqs_source, validation
+from lab.offline.esm import sqs_source, validation
 from lab.offline.esm.mapping import (
     CREATING,
     DELETING,
@@ -47,11 +47,10 @@ def not_found() -> LabAwsError:
 class EsmService:
     """Create/get/list/update/delete mappings and run their pollers."""
 
-    def __init__(self, services: dict, account_id: str, default_region: str,
-                 invoke=None):
+    def __init__(self, services: dict, account_id: str, default_region: str):
         self.account_id = account_id
         self.default_region = default_region
-        self.invoke = invoke or Invoker(services)
+        self.invoke = Invoker(services)
         self.services = services
         self._lock = threading.RLock()
         self.mappings: dict[str, Mapping] = {}
@@ -61,15 +60,22 @@ class EsmService:
         self.transition_seconds = _transition_seconds()
 
     # -- helpers ------------------------------------------------------------------------
-    def _function(self, name_or_arn, region: str) -> functions.FunctionInfo:
+    def _function(self, name_or_arn, region: str) -> tuple:
+        """(FunctionSpec, function ARN with its qualifier, if any), from Lambda's own lookup."""
         if not isinstance(name_or_arn, str) or not name_or_arn:
             raise validation.model_error("functionName", name_or_arn,
                                          "Member must not be null")
-        info = functions.lookup(name_or_arn, self.account_id, region)
-        if info is None:
-            arn = functions.unknown_function_arn(name_or_arn, self.account_id, region)
-            raise LabAwsError("ResourceNotFoundException", f"Function not found: {arn}", 404)
-        return info
+        parts = name_or_arn.split(":")
+        if name_or_arn.startswith("arn:") and len(parts) >= 7:
+            region = parts[3]  # a full ARN names its own region
+        elif len(parts) == 3 and parts[1] == "function":  # 123456789012:function:name
+            name_or_arn = f"arn:aws:lambda:{region}:{name_or_arn}"
+        lam = self.services.get("lambda")
+        if lam is None:
+            raise LabAwsError("ServiceException", "lab serve has no Lambda service installed",
+                              500, sender_fault=False)
+        spec, invoked_arn, _ = lam.resolve(name_or_arn, None, region)
+        return spec, invoked_arn
 
     @staticmethod
     def _queue(ref: sqs_source.QueueRef):
@@ -110,7 +116,7 @@ class EsmService:
             raise validation.invalid(
                 f"Unsupported event source: {source}. lab serve emulates event source "
                 "mappings for Amazon SQS queues only.")
-        fn = self._function(body.get("FunctionName"), ref.region)
+        fn, fn_arn = self._function(body.get("FunctionName"), ref.region)
         batch = validation.batch_size(body.get("BatchSize", 10))
         window = validation.window(body.get("MaximumBatchingWindowInSeconds", 0))
         response_types = validation.response_types(body.get("FunctionResponseTypes", []))
@@ -119,7 +125,7 @@ class EsmService:
         queue = self._queue(ref)
         validation.source_rules(fifo=ref.fifo, batch=batch, window_s=window)
         validation.visibility_rule(visibility_timeout=int(queue.visibility_timeout),
-                                   function_timeout=fn.timeout)
+                                   function_timeout=int(fn.timeout_s))
         with self._lock:
             for other in self.mappings.values():
                 if other.queue.arn == ref.arn and other.function_name == fn.name \
@@ -129,7 +135,7 @@ class EsmService:
                         f'An event source mapping with SQS arn (" {ref.arn} ") and function '
                         f'(" {fn.name} ") already exists. Please update or delete the '
                         f"existing mapping with UUID {other.uuid}", 409)
-            mapping = Mapping(queue=ref, function_arn=fn.arn, batch_size=batch, window=window,
+            mapping = Mapping(queue=ref, function_arn=fn_arn, batch_size=batch, window=window,
                               enabled=enabled, response_types=response_types,
                               max_concurrency=cap, state=CREATING)
             self.mappings[mapping.uuid] = mapping
@@ -140,9 +146,10 @@ class EsmService:
     def list(self, function_name: str | None, source_arn: str | None,
              region: str) -> list[Mapping]:
         wanted_fn = None
-        if function_name:
-            name, _, _ = functions._split(function_name)
-            wanted_fn = name
+        if function_name:  # a name, name:qualifier, partial or full ARN: match on the name
+            parts = function_name.split(":")
+            wanted_fn = parts[6] if function_name.startswith("arn:") and len(parts) >= 7 \
+                else parts[2] if len(parts) == 3 and parts[1] == "function" else parts[0]
         with self._lock:
             items = list(self.mappings.values())
         return [m for m in items
@@ -159,8 +166,7 @@ class EsmService:
         fn_arn = mapping.function_arn
         fn = None
         if body.get("FunctionName") is not None:
-            fn = self._function(body["FunctionName"], mapping.region)
-            fn_arn = fn.arn
+            fn, fn_arn = self._function(body["FunctionName"], mapping.region)
         batch = validation.batch_size(body["BatchSize"]) if "BatchSize" in body \
             else mapping.batch_size
         window = validation.window(body["MaximumBatchingWindowInSeconds"]) \
@@ -173,9 +179,9 @@ class EsmService:
             else mapping.enabled
         queue = self._queue(mapping.queue)
         validation.source_rules(fifo=mapping.queue.fifo, batch=batch, window_s=window)
-        fn = fn or self._function(mapping.function_arn, mapping.region)
+        fn = fn or self._function(mapping.function_arn, mapping.region)[0]
         validation.visibility_rule(visibility_timeout=int(queue.visibility_timeout),
-                                   function_timeout=fn.timeout)
+                                   function_timeout=int(fn.timeout_s))
         with self._lock:
             was_enabled = mapping.enabled
             mapping.function_arn, mapping.batch_size, mapping.window = fn_arn, batch, window

@@ -8,12 +8,13 @@ for rules about the SQS source (batch window, FIFO limits, visibility timeout).
 from __future__ import annotations
 
 from lab.offline.errors import LabAwsError
+from lab.offline.esm.events import REPORT_BATCH_ITEM_FAILURES
 
 BATCH_MAX_STANDARD = 10_000
 BATCH_MAX_FIFO = 10
 WINDOW_MAX = 300
 CONCURRENCY_MIN, CONCURRENCY_MAX = 2, 1_000
-RESPONSE_TYPES = ("ReportBatchItemFailures",)
+RESPONSE_TYPES = (REPORT_BATCH_ITEM_FAILURES,)
 NOT_SQS_FIELDS = ("StartingPosition", "StartingPositionTimestamp", "ParallelizationFactor",
                   "BisectBatchOnFunctionError", "MaximumRetryAttempts",
                   "MaximumRecordAgeInSeconds", "TumblingWindowInSeconds")
