@@ -19,9 +19,11 @@ import json
 import time
 import uuid
 import zipfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -46,6 +48,7 @@ LOG_RETENTION_DAYS = 1  # the shortest CloudWatch Logs retention: the lab parses
 NOT_FOUND_CODES = ("ResourceNotFoundException", "NoSuchEntity",
                    "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist",
                    "NotFoundException")
+T = TypeVar("T")
 
 
 class TeardownError(RuntimeError):
@@ -88,6 +91,86 @@ def zip_function(module: str | Path, extra_files: dict[str, str] | None = None) 
 def _tags_list(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in tags.items()]
 
+
+
+
+def delete_resource(client_for: Callable[[str], Any], kind: str, ident: str, *,
+                    policies: Iterable[str] | None = None, managed: Iterable[str] | None = None,
+                    queue_owner: str | None = None) -> bool:
+    """Delete one lab resource (`kind` as Stack records it) through `client_for(service)`.
+    An IAM role loses its inline `policies` and managed `managed` policy ARNs first (default:
+    whatever IAM lists). An SQS queue is a URL, or a name (of `queue_owner`'s account).
+    Returns False when it was already gone (NOT_FOUND_CODES), True when deleted."""
+    try:
+        if kind == "sqs-queue":
+            sqs = client_for("sqs")
+            url = ident if "://" in ident else sqs.get_queue_url(
+                QueueName=ident, **({"QueueOwnerAWSAccountId": queue_owner}
+                                    if queue_owner else {}))["QueueUrl"]
+            sqs.delete_queue(QueueUrl=url)
+        elif kind == "iam-role":
+            iam = client_for("iam")
+            if policies is None:
+                policies = iam.list_role_policies(RoleName=ident).get("PolicyNames", [])
+            for policy in policies:
+                iam.delete_role_policy(RoleName=ident, PolicyName=policy)
+            if managed is None:
+                managed = [p["PolicyArn"] for p in iam.list_attached_role_policies(
+                    RoleName=ident).get("AttachedPolicies", [])]
+            for arn in managed:
+                iam.detach_role_policy(RoleName=ident, PolicyArn=arn)
+            iam.delete_role(RoleName=ident)
+        elif kind == "lambda-function":
+            client_for("lambda").delete_function(FunctionName=ident)
+        elif kind == "lambda-esm":
+            client_for("lambda").delete_event_source_mapping(UUID=ident)
+        elif kind == "http-api":
+            client_for("apigatewayv2").delete_api(ApiId=ident)
+        elif kind == "log-group":
+            client_for("logs").delete_log_group(logGroupName=ident)
+        else:
+            raise ValueError(f"don't know how to delete {kind}")
+    except ClientError as exc:
+        if error_code(exc) in NOT_FOUND_CODES:
+            return False
+        raise
+    return True
+
+
+def poll_until(check: Callable[[], T | None], *, timeout: float, poll_every: float,
+               sleep: Callable[[float], None] = time.sleep,
+               what: Callable[[], str] = lambda: "condition not met") -> T:
+    """Call `check` until it returns something other than None; TimeoutError (`what()`)
+    after `timeout` s. Counts the waits too, so a fake `sleep` still ends the loop."""
+    deadline = time.monotonic() + timeout
+    attempts = 0
+    while (result := check()) is None:
+        attempts += 1
+        if time.monotonic() > deadline or attempts * poll_every > timeout:
+            raise TimeoutError(f"{what()} after {timeout} s")
+        sleep(poll_every)
+    return result
+
+
+def wait_for_mapping(lam, uuid: str, state: str = "Enabled", *, timeout: float = 30.0,
+                     poll_every: float = 0.1,
+                     sleep: Callable[[float], None] = time.sleep) -> str:
+    """Poll GetEventSourceMapping until the mapping is in `state` (e.g. after
+    CreateEventSourceMapping or UpdateEventSourceMapping(Enabled=...), it passes through
+    Creating/Enabling/Disabling/Updating). A mapping that is Disabled or Deleting while we
+    wait for Enabled fails at once. TimeoutError after `timeout` s."""
+    seen = {"state": None}
+
+    def reached() -> str | None:
+        seen["state"] = current = lam.get_event_source_mapping(UUID=uuid)["State"]
+        if current == state:
+            return current
+        if state == "Enabled" and current in ("Disabled", "Deleting"):
+            raise TimeoutError(f"event source mapping {uuid} is {current}, not {state}")
+        return None
+
+    return poll_until(reached, timeout=timeout, poll_every=poll_every, sleep=sleep,
+                      what=lambda: f"event source mapping {uuid} is {seen['state']}, not {state},")
 
 @dataclass
 class Queue:
@@ -165,9 +248,9 @@ class Stack:
 
     def resource_name(self, base: str) -> str:
         """Names carry the stack name (and the run id on AWS, where names must not clash)."""
-        if getattr(self.target, "is_offline", True):
-            return f"{self.name}-{base}"
-        return f"{self.name}-{self.run_id}-{base}"
+        if self.on_aws:
+            return f"{self.name}-{self.run_id}-{base}"
+        return f"{self.name}-{base}"
 
     def _record(self, kind: str, ident: str, **extra) -> None:
         if not any(c.kind == kind and c.ident == ident for c in self.created):
@@ -208,7 +291,7 @@ class Stack:
                              retry_if=lambda e: error_code(e) in QUEUE_DELETED_RECENTLY
                              )["QueueUrl"]
         except ClientError as exc:  # exists with other attributes: get it, then set them
-            if exc.response["Error"]["Code"] not in ("QueueAlreadyExists", "QueueNameExists"):
+            if error_code(exc) not in ("QueueAlreadyExists", "QueueNameExists"):
                 raise
             url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
             settable = {k: v for k, v in attrs.items() if k != "FifoQueue"}
@@ -242,7 +325,7 @@ class Stack:
                                   AssumeRolePolicyDocument=json.dumps(trust),
                                   Tags=_tags_list(self.tags))["Role"]["Arn"]
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "EntityAlreadyExists":
+            if error_code(exc) != "EntityAlreadyExists":
                 raise
             arn = iam.get_role(RoleName=name)["Role"]["Arn"]
         if policy is not None:
@@ -278,7 +361,7 @@ class Stack:
                 lam.create_function, FunctionName=name, Code={"ZipFile": code},
                 Tags=self.tags, **config)["FunctionArn"]
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ResourceConflictException":
+            if error_code(exc) != "ResourceConflictException":
                 raise
             lam.update_function_code(FunctionName=name, ZipFile=code)
             self._wait_updated(name)
@@ -314,8 +397,7 @@ class Stack:
 
     def event_source_mapping(self, function: Function, queue: Queue, *, batch_size: int = 10,
                              batching_window: int = 0, report_batch_item_failures: bool = False,
-                             maximum_concurrency: int | None = None,
-                             wait_enabled: float = 30.0) -> str:
+                             maximum_concurrency: int | None = None) -> str:
         """Create (or get) the SQS -> function mapping; returns its UUID once Enabled."""
         lam = self.client("lambda")
         existing = lam.list_event_source_mappings(FunctionName=function.name,
@@ -340,16 +422,8 @@ class Stack:
                 lam.create_event_source_mapping, FunctionName=function.name,
                 EventSourceArn=queue.arn, Enabled=True, **params)["UUID"]
         self._record("lambda-esm", uuid_)
-        wait_enabled = max(wait_enabled, self.wait_timeout)
-        deadline = time.monotonic() + wait_enabled
-        attempts = 0
-        while (state := lam.get_event_source_mapping(UUID=uuid_)["State"]) != "Enabled":
-            attempts += 1
-            if state in ("Disabled", "Deleting") or time.monotonic() > deadline \
-                    or attempts * self.poll_every > wait_enabled:
-                raise TimeoutError(f"event source mapping {uuid_} is {state}, not Enabled, "
-                                   f"after {wait_enabled} s")
-            self.backoff.sleep(self.poll_every)
+        wait_for_mapping(lam, uuid_, "Enabled", timeout=self.wait_timeout,
+                         poll_every=self.poll_every, sleep=self.backoff.sleep)
         return uuid_
 
     # -- API Gateway HTTP API -----------------------------------------------------------
@@ -385,20 +459,17 @@ class Stack:
     def _wait_deployed(self, api_id: str, stage: str) -> dict:
         """An auto-deploy stage serves once it has a DeploymentId (AWS deploys it async)."""
         apigw = self.client("apigatewayv2")
-        deadline = time.monotonic() + self.wait_timeout
-        attempts = 0
-        while True:
+
+        def deployed() -> dict | None:
             info = apigw.get_stage(ApiId=api_id, StageName=stage)
             status = info.get("LastDeploymentStatusMessage", "")
             if "fail" in status.lower():
                 raise RuntimeError(f"stage {stage} of API {api_id} failed to deploy: {status}")
-            if info.get("DeploymentId"):
-                return info
-            attempts += 1
-            if time.monotonic() > deadline or attempts * self.poll_every > self.wait_timeout:
-                raise TimeoutError(f"stage {stage} of API {api_id} not deployed "
-                                   f"after {self.wait_timeout} s")
-            self.backoff.sleep(self.poll_every)
+            return info if info.get("DeploymentId") else None
+
+        return poll_until(deployed, timeout=self.wait_timeout, poll_every=self.poll_every,
+                          sleep=self.backoff.sleep,
+                          what=lambda: f"stage {stage} of API {api_id} not deployed")
 
     def http_api_to_sqs(self, base: str, queue: Queue, *, role_arn: str,
                         route_key: str = "POST /messages",
@@ -452,7 +523,7 @@ class Stack:
         try:  # API Gateway needs permission to invoke the function (resource-based policy)
             lam.add_permission(**permission)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ResourceConflictException":
+            if error_code(exc) != "ResourceConflictException":
                 raise
         return api_id
 
@@ -467,11 +538,10 @@ class Stack:
         for item in reversed(self.created):
             what = f"{item.kind} {item.ident}"
             try:
-                self._delete(item)
-                deleted.append(what)
+                if self._delete(item):
+                    deleted.append(what)
             except Exception as exc:  # noqa: BLE001 - keep deleting the rest, report at the end
-                if error_code(exc) not in NOT_FOUND_CODES:
-                    failures.append((what, exc))
+                failures.append((what, exc))
         self.created = [c for c in self.created
                         if f"{c.kind} {c.ident}" in {w for w, _ in failures}]
         if self._atexit_registered and not self.created:
@@ -481,26 +551,10 @@ class Stack:
             raise TeardownError(failures)
         return deleted
 
-    def _delete(self, item: Created) -> None:
-        if item.kind == "sqs-queue":
-            self.client("sqs").delete_queue(QueueUrl=item.ident)
-        elif item.kind == "iam-role":
-            iam = self.client("iam")
-            for policy in item.extra.get("policies", []):
-                iam.delete_role_policy(RoleName=item.ident, PolicyName=policy)
-            for arn in item.extra.get("managed", []):
-                iam.detach_role_policy(RoleName=item.ident, PolicyArn=arn)
-            iam.delete_role(RoleName=item.ident)
-        elif item.kind == "lambda-function":
-            self.client("lambda").delete_function(FunctionName=item.ident)
-        elif item.kind == "lambda-esm":
-            self.client("lambda").delete_event_source_mapping(UUID=item.ident)
-        elif item.kind == "http-api":
-            self.client("apigatewayv2").delete_api(ApiId=item.ident)
-        elif item.kind == "log-group":
-            self.client("logs").delete_log_group(logGroupName=item.ident)
-        else:
-            raise ValueError(f"don't know how to delete {item.kind}")
+    def _delete(self, item: Created) -> bool:
+        return delete_resource(self.client, item.kind, item.ident,
+                               policies=item.extra.get("policies", []),
+                               managed=item.extra.get("managed", []))
 
     def __enter__(self) -> Stack:
         return self

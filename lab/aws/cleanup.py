@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
-from lab.aws.retry import Backoff, RetryingClient, error_code
-from lab.stack import NOT_FOUND_CODES, PROJECT_TAG, PROJECT_TAG_KEY, ROLE_PATH, RUN_TAG
+from lab.aws.policies import role_name_from_arn
+from lab.aws.retry import Backoff, RetryingClient
+from lab.stack import PROJECT_TAG, PROJECT_TAG_KEY, ROLE_PATH, RUN_TAG, delete_resource
 
 # Deleting in this order never hits a dependency (mapping before function, function before
 # its role and log group, API before its role, queues last).
@@ -48,7 +49,7 @@ def classify(arn: str) -> tuple[str, str] | None:
     if service == "logs" and rest.startswith("log-group:"):
         return "log-group", rest[len("log-group:"):].removesuffix(":*")
     if service == "iam" and rest.startswith("role/"):
-        return "iam-role", rest.rsplit("/", 1)[-1]
+        return "iam-role", role_name_from_arn(arn)
     return None
 
 
@@ -110,34 +111,15 @@ def find_leftovers(target, run_id: str | None = None, *,
     return sorted(found.values(), key=lambda lo: (ORDER.index(lo.kind), lo.ident))
 
 
-def delete_leftover(target, item: Leftover, backoff: Backoff | None = None) -> None:
+def delete_leftover(target, item: Leftover, backoff: Backoff | None = None) -> bool:
+    """Delete one leftover (lab.stack.delete_resource); False if it was already gone."""
     backoff = backoff or Backoff()
 
-    def c(service):
+    def client_for(service):
         return RetryingClient(target.client(service), backoff)
 
-    if item.kind == "lambda-esm":
-        c("lambda").delete_event_source_mapping(UUID=item.ident)
-    elif item.kind == "http-api":
-        c("apigatewayv2").delete_api(ApiId=item.ident)
-    elif item.kind == "lambda-function":
-        c("lambda").delete_function(FunctionName=item.ident)
-    elif item.kind == "log-group":
-        c("logs").delete_log_group(logGroupName=item.ident)
-    elif item.kind == "iam-role":
-        iam = c("iam")
-        for name in iam.list_role_policies(RoleName=item.ident).get("PolicyNames", []):
-            iam.delete_role_policy(RoleName=item.ident, PolicyName=name)
-        for pol in iam.list_attached_role_policies(RoleName=item.ident).get("AttachedPolicies", []):
-            iam.detach_role_policy(RoleName=item.ident, PolicyArn=pol["PolicyArn"])
-        iam.delete_role(RoleName=item.ident)
-    elif item.kind == "sqs-queue":
-        account = item.arn.split(":")[4]
-        sqs = c("sqs")
-        url = sqs.get_queue_url(QueueName=item.ident, QueueOwnerAWSAccountId=account)["QueueUrl"]
-        sqs.delete_queue(QueueUrl=url)
-    else:
-        raise ValueError(f"don't know how to delete {item.kind}")
+    owner = item.arn.split(":")[4] if item.kind == "sqs-queue" else None
+    return delete_resource(client_for, item.kind, item.ident, queue_owner=owner)
 
 
 def delete_leftovers(target, leftovers: list[Leftover],
@@ -149,8 +131,5 @@ def delete_leftovers(target, leftovers: list[Leftover],
             delete_leftover(target, item, backoff)
             deleted.append(item)
         except ClientError as exc:
-            if error_code(exc) in NOT_FOUND_CODES:
-                deleted.append(item)
-            else:
-                failed.append((item, exc))
+            failed.append((item, exc))
     return deleted, failed

@@ -38,6 +38,7 @@ from lab.experiments import lambda_logs
 from lab.experiments.metadata import experiment_stack, progress_bar, run_metadata, tidy
 from lab.experiments.polling import arrival_times
 from lab.http_api import post_json
+from lab.stack import wait_for_mapping
 from lab.targets import require_offline
 
 # -- DynamoDB: the photo results table ----------------------------------------------------
@@ -276,14 +277,6 @@ def hop_summary(df: pd.DataFrame, hops=HOPS, stat: str = "median") -> pd.DataFra
 
 
 # -- batching: latency vs invocations ------------------------------------------------------
-def _wait_enabled(lam, uuid: str, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while lam.get_event_source_mapping(UUID=uuid)["State"] != "Enabled":
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"event source mapping {uuid} not Enabled after {timeout_s} s")
-        time.sleep(0.1)
-
-
 def batching_tradeoff(target, *, url: str, function_name: str, esm_uuid: str,
                       configs=((1, 0), (10, 0), (10, 1), (100, 2)), n_per_config: int = 40,
                       rate_per_s: float = 20.0, seed: int = 0, queue_url: str | None = None,
@@ -298,7 +291,7 @@ def batching_tradeoff(target, *, url: str, function_name: str, esm_uuid: str,
         for k, (size, window) in enumerate(configs):
             lam.update_event_source_mapping(UUID=esm_uuid, BatchSize=size,
                                             MaximumBatchingWindowInSeconds=window)
-            _wait_enabled(lam, esm_uuid)
+            wait_for_mapping(lam, esm_uuid, "Enabled")
             start_ms = int(time.time() * 1000) - 1000
             sends = send_photos(url, n_per_config, rate_per_s=rate_per_s, seed=seed,
                                 prefix=f"b{k}-", show_progress=show_progress)
@@ -311,7 +304,7 @@ def batching_tradeoff(target, *, url: str, function_name: str, esm_uuid: str,
         lam.update_event_source_mapping(
             UUID=esm_uuid, BatchSize=before["BatchSize"],
             MaximumBatchingWindowInSeconds=before.get("MaximumBatchingWindowInSeconds", 0))
-        _wait_enabled(lam, esm_uuid)
+        wait_for_mapping(lam, esm_uuid, "Enabled")
     columns = dict(TRACE_COLUMNS, config="the mapping's settings for this request",
                    batch_size_setting="BatchSize setting (count)",
                    window_s="MaximumBatchingWindowInSeconds setting (s)")
@@ -441,7 +434,7 @@ def burst(target, *, url: str, function_name: str, esm_uuid: str, queue_url: str
         lam.update_event_source_mapping(
             UUID=esm_uuid, ScalingConfig={"MaximumConcurrency": max_concurrency}
             if max_concurrency else {})
-        _wait_enabled(lam, esm_uuid)
+        wait_for_mapping(lam, esm_uuid, "Enabled")
         start_ms = int(time.time() * 1000) - 1000
         t0 = time.time()
         with DepthSampler(target, queue_url, every_s=0.2, t0=t0) as sampler:
@@ -455,7 +448,7 @@ def burst(target, *, url: str, function_name: str, esm_uuid: str, queue_url: str
     finally:
         lam.update_event_source_mapping(UUID=esm_uuid,
                                         ScalingConfig=before.get("ScalingConfig") or {})
-        _wait_enabled(lam, esm_uuid)
+        wait_for_mapping(lam, esm_uuid, "Enabled")
         if previous_scale is not None:
             set_scaling_time_scale(target, previous_scale)
     rows = []

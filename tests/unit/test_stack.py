@@ -6,6 +6,8 @@ import io
 import json
 import zipfile
 
+import pytest
+
 from lab.stack import RUN_TAG, Stack, zip_function
 
 
@@ -80,3 +82,24 @@ def test_a_function_s_log_group_is_torn_down_with_it(clean_cloud):
     assert groups[0]["retentionInDays"] >= 1
     stack.teardown()
     assert logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/")["logGroups"] == []
+
+
+def test_waiting_for_an_event_source_mapping_polls_until_enabled_and_fails_if_disabled():
+    from lab.stack import wait_for_mapping
+
+    class Lambda:
+        def __init__(self, states):
+            self.states = list(states)
+
+        def get_event_source_mapping(self, UUID):  # noqa: N803 - the boto3 parameter name
+            return {"UUID": UUID, "State": self.states.pop(0)}
+
+    sleeps: list[float] = []
+    lam = Lambda(["Creating", "Enabling", "Enabled"])
+    assert wait_for_mapping(lam, "u1", "Enabled", poll_every=0.1, sleep=sleeps.append) == "Enabled"
+    assert sleeps == [0.1, 0.1]
+    with pytest.raises(TimeoutError, match="is Disabled, not Enabled"):
+        wait_for_mapping(Lambda(["Enabling", "Disabled"]), "u2", sleep=sleeps.append)
+    with pytest.raises(TimeoutError, match="is Enabling, not Enabled"):
+        wait_for_mapping(Lambda(["Enabling"] * 10), "u3", timeout=0.5, poll_every=0.1,
+                         sleep=sleeps.append)
