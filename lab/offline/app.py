@@ -8,7 +8,7 @@ request no route claims goes to moto untouched, so moto answers every control pl
 from __future__ import annotations
 
 import importlib
-import json
+import io
 import logging
 import platform
 import sys
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from werkzeug.wrappers import Request, Response
 
-from lab.offline.errors import LabAwsError, aws_error
+from lab.offline.errors import LabAwsError, aws_error, json_response
 
 log = logging.getLogger("lab.serve")
 
@@ -114,6 +114,15 @@ class LabApp:
             moto_api_backend.reset()
 
     # -- WSGI ---------------------------------------------------------------------------
+    def forward_to_moto(self, request: Request, data: bytes | None = None) -> Response:
+        """Hand `request` to moto as if no lab route had seen it; `data` is its body when a
+        route already read it (the WSGI input can be read only once)."""
+        environ = dict(request.environ)
+        if data is not None:
+            environ["wsgi.input"] = io.BytesIO(data)
+            environ["CONTENT_LENGTH"] = str(len(data))
+        return Response.from_app(self._moto, environ, buffered=True)
+
     def __call__(self, environ, start_response):
         request = Request(environ)
         for route in self.routes:
@@ -150,9 +159,8 @@ class LabApp:
             },
         }
         body.update(self.health_info)
-        return Response(json.dumps(body), status=200, content_type="application/json")
+        return json_response(body)
 
     def _reset(self, request: Request) -> Response:
         self.reset()
-        return Response(json.dumps({"status": "ok"}), status=200,
-                        content_type="application/json")
+        return json_response({"status": "ok"})

@@ -7,22 +7,18 @@ function store, and IAM managed policies load only when the backend is created.
 import logging
 import os
 
-MOTO_MINOR = "5.2"
 
-
-def configure_moto() -> str:
-    """Set moto up for the lab and return its version."""
+def configure_moto() -> None:
+    """Set moto up for the lab (its version: moto_version())."""
     # IAM managed policies (e.g. service-role/AWSLambdaSQSQueueExecutionRole) exist only
     # with this variable; it is read when the IAM backend is first created.
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
-    import moto
     from moto.core.config import default_user_config
 
     # No Docker here: the lab runs handlers itself (lab.offline Lambda extension).
     default_user_config["lambda"]["use_docker"] = False
     # Werkzeug logs every request even when moto is told to be quiet.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    return moto.__version__
 
 
 def moto_version() -> str:

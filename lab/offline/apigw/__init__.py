@@ -10,12 +10,11 @@ Routes installed:
 
 from __future__ import annotations
 
-import json
-
 from werkzeug.wrappers import Request, Response
 
 from lab.offline.apigw import validation
 from lab.offline.apigw.gateway import Gateway
+from lab.offline.errors import json_response
 
 
 def install(app) -> None:
@@ -27,8 +26,7 @@ def install(app) -> None:
 
     def access_log(request: Request) -> Response:
         records = gateway.access_log.records(request.args.get("apiId"))
-        return Response(json.dumps({"records": records}), status=200,
-                        content_type="application/json")
+        return json_response({"records": records})
 
     app.add_route("apigw-access-log",
                   lambda r: r.path == "/_lab/apigw/access-log" and r.method == "GET",

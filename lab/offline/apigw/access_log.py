@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from collections import deque
+
+from lab.offline.lambda_ import logs as lambda_logs
 
 MAX_RECORDS_PER_API = 100_000
 _VARIABLE = re.compile(r"\$context\.([A-Za-z0-9_.]+)")
@@ -50,7 +51,6 @@ class AccessLog:
         self.account_id = account_id
         self._records: dict[str, deque] = {}
         self._lock = threading.Lock()
-        self.delivery_failures = 0
 
     def reset(self) -> None:
         with self._lock:
@@ -79,17 +79,19 @@ class AccessLog:
         # arn:aws:logs:<region>:<account>:log-group:<name>[:*]
         parts = destination_arn.split(":")
         if len(parts) < 7 or parts[5] != "log-group":
-            self.delivery_failures += 1
-            return
+            return  # not a log group: lost there, as on AWS
         group_region, account, group = parts[3] or region, parts[4] or self.account_id, parts[6]
         backend = logs_backends[account][group_region]
         stream = f"{context['apiId']}_{context['stage']}"
-        try:
-            backend.ensure_log_stream(group, stream)
-            backend.put_log_events(group, stream, [
-                {"timestamp": int(time.time() * 1000), "message": line}])
-        except Exception:  # the log group is gone or refuses: lost there, as on AWS
-            self.delivery_failures += 1
+        event = {"timestamp": lambda_logs.now_ms(), "message": line}
+        # Lambda's LogWriter would create a missing group; API Gateway never does, so this
+        # writes directly, under the same lock (moto's log streams are not thread-safe).
+        with lambda_logs._lock:
+            try:
+                backend.ensure_log_stream(group, stream)
+                backend.put_log_events(group, stream, [event])
+            except Exception:  # noqa: BLE001 - the log group is gone or refuses: lost there
+                pass
 
 
 def format_line(fmt: str, context: dict) -> str:

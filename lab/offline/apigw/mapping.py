@@ -22,6 +22,9 @@ BODY_JSON_PATH_LIMIT = 100 * 1024  # "API Gateway truncates the request body at 
 _JSON_PATH_TOKEN = re.compile(r"\.([A-Za-z_$][\w$-]*)|\[(\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
 
 
+_NOT_JSON = object()  # RequestView.body_json() of a body that is not JSON
+
+
 class MappingError(ValueError):
     """A selection expression API Gateway would reject when the integration is created."""
 
@@ -36,6 +39,18 @@ class RequestView:
     body: bytes
     context: dict[str, object]
     stage_variables: dict[str, str] = field(default_factory=dict)
+    _body_json: object = field(default=None, init=False, repr=False, compare=False)
+    _body_parsed: bool = field(default=False, init=False, repr=False, compare=False)
+
+    def body_json(self) -> object:
+        """The body's first 100 KB as JSON (parsed once per request), or _NOT_JSON."""
+        if not self._body_parsed:
+            try:
+                self._body_json = json.loads(self.body[:BODY_JSON_PATH_LIMIT])
+            except ValueError:
+                self._body_json = _NOT_JSON
+            self._body_parsed = True
+        return self._body_json
 
 
 def parse_json_path(path: str) -> list[str | int]:
@@ -103,9 +118,8 @@ def evaluate(expression: str, request: RequestView) -> str | None:
         return request.body.decode("utf-8", errors="replace") if request.body else None
     if expression.startswith("$request.body"):
         steps = parse_json_path(expression[len("$request.body"):])
-        try:
-            doc = json.loads(request.body[:BODY_JSON_PATH_LIMIT])
-        except ValueError:
+        doc = request.body_json()
+        if doc is _NOT_JSON:
             return None  # not JSON (or truncated at 100 KB): the path selects nothing
         for step in steps:
             if isinstance(step, int) and isinstance(doc, list) and step < len(doc):

@@ -14,6 +14,7 @@ longer literal prefix beats a shorter one for greedy routes). That tie-break is 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from urllib.parse import unquote
@@ -42,6 +43,7 @@ class RouteKey:
         return self.key == DEFAULT_ROUTE
 
 
+@functools.lru_cache(maxsize=4096)  # RouteKey is frozen: one parse per key, not per request
 def parse_route_key(key: str) -> RouteKey:
     """Parse `METHOD /path` or `$default`; raise RouteKeyError for what AWS refuses."""
     if key == DEFAULT_ROUTE:

@@ -19,6 +19,7 @@ expression selects nothing gives 400 `{"message":"Bad Request"}`.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from dataclasses import dataclass
@@ -52,22 +53,35 @@ def gateway_error(status: int, message: str) -> Response:
                     content_type="application/json")
 
 
-def role_trusts_apigateway(account_id: str, role_arn: str | None) -> str | None:
-    """None if `role_arn` names an IAM role API Gateway may assume, else why not."""
-    from moto.iam.models import iam_backends
+# role ARN -> moto's role id: moto's get_role / get_role_by_arn scan every role, so after the
+# first lookup a request finds its role in `backend.roles` directly (checked against the ARN).
+_role_ids: dict[str, str] = {}
 
-    if not role_arn:
-        return "no CredentialsArn: API Gateway has no role to call SQS with"
-    backend = iam_backends[account_id]["global"]
-    role = next((r for r in backend.roles.values() if r.arn == role_arn), None)
-    if role is None:
-        return f"role {role_arn} does not exist"
+
+def _find_role(backend, role_arn: str):
+    from moto.iam.exceptions import NotFoundException
+
+    role = backend.roles.get(_role_ids.get(role_arn, ""))
+    if role is not None and role.arn == role_arn:
+        return role
     try:
-        doc = json.loads(role.assume_role_policy_document)
+        role = backend.get_role_by_arn(role_arn)
+    except NotFoundException:
+        _role_ids.pop(role_arn, None)
+        return None
+    _role_ids[role_arn] = role.id
+    return role
+
+
+@functools.lru_cache(maxsize=1024)
+def _trust_verdict(role_arn: str, document: str) -> str | None:
+    """None if the trust policy `document` lets API Gateway assume the role, else why not."""
+    try:
+        doc = json.loads(document)
     except (TypeError, ValueError):
         from urllib.parse import unquote
 
-        doc = json.loads(unquote(role.assume_role_policy_document))
+        doc = json.loads(unquote(document))
     statements = doc.get("Statement", [])
     if isinstance(statements, dict):
         statements = [statements]
@@ -82,6 +96,18 @@ def role_trusts_apigateway(account_id: str, role_arn: str | None) -> str | None:
             return None
     return (f"role {role_arn} does not trust {APIGATEWAY_PRINCIPAL} "
             "(its trust policy has no Allow sts:AssumeRole for that service principal)")
+
+
+def role_trusts_apigateway(account_id: str, role_arn: str | None) -> str | None:
+    """None if `role_arn` names an IAM role API Gateway may assume, else why not."""
+    from moto.iam.models import iam_backends
+
+    if not role_arn:
+        return "no CredentialsArn: API Gateway has no role to call SQS with"
+    role = _find_role(iam_backends[account_id]["global"], role_arn)
+    if role is None:
+        return f"role {role_arn} does not exist"
+    return _trust_verdict(role_arn, role.assume_role_policy_document)
 
 
 def _message_attributes(raw: str) -> dict:
@@ -133,7 +159,7 @@ def send(app, integration, request: RequestView, region: str) -> IntegrationResu
     except _BadRequest as exc:
         return IntegrationResult(gateway_error(400, "Bad Request"), error_message=str(exc))
     started = time.perf_counter()
-    status, headers, body = _call_sqs(app, call, call_region or region, account)
+    status, headers, body = _call_sqs(app, call, call_region or region)
     latency = (time.perf_counter() - started) * 1000
     aws_request_id = headers.get("x-amzn-RequestId")
     if status == 200:
@@ -172,7 +198,7 @@ def _sqs_error(headers, body: bytes) -> tuple[str, str, str]:
     return code, message, kind
 
 
-def _call_sqs(app, call: dict, region: str, account: str) -> tuple[int, dict, bytes]:
+def _call_sqs(app, call: dict, region: str) -> tuple[int, dict, bytes]:
     """SendMessage through the endpoint's own WSGI app (lab routes, then moto)."""
     builder = EnvironBuilder(
         method="POST", path="/", data=json.dumps(call).encode(),
@@ -182,7 +208,6 @@ def _call_sqs(app, call: dict, region: str, account: str) -> tuple[int, dict, by
             "X-Amz-Target": "AmazonSQS.SendMessage",
             "Authorization": ("AWS4-HMAC-SHA256 Credential=apigateway/20250101/"
                               f"{region}/sqs/aws4_request, SignedHeaders=host, Signature=0"),
-            "X-Lab-Caller": f"apigateway:{account}",
         })
     try:
         environ = builder.get_environ()

@@ -15,7 +15,6 @@ wording is the lab's (AWS does not document its exact messages).
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import threading
@@ -28,6 +27,7 @@ from lab.offline.apigw import sqs_integration
 from lab.offline.apigw.mapping import MappingError, validate_expression
 from lab.offline.apigw.routing import RouteKeyError, parse_route_key
 from lab.offline.errors import LabAwsError, json_response
+from lab.offline.requests import request_region
 
 INTEGRATION_TYPES = ("AWS", "AWS_PROXY", "HTTP", "HTTP_PROXY", "MOCK")
 # Integration subtype reference (HTTP APIs): subtype -> (required, optional) parameters.
@@ -69,12 +69,6 @@ def matches(request: Request) -> bool:
         return True
     return (request.method == "POST" and m["id"] is None) or \
         (request.method == "PATCH" and m["id"] is not None)
-
-
-def _region(request: Request, default: str) -> str:
-    auth = request.headers.get("Authorization", "")
-    m = re.search(r"Credential=[^/]+/\d+/([^/]+)/", auth)
-    return m.group(1) if m else default
 
 
 def _api(account: str, region: str, api_id: str):
@@ -212,7 +206,7 @@ def make_handler(app, deployments: Deployments):
     def handle(request: Request) -> Response:
         m = _PATH.match(request.path)
         account = app.context.account_id
-        region = _region(request, app.context.default_region)
+        region = request_region(request, app.context.default_region)
         api = _api(account, region, m["api"])
         if m["kind"] == "deployments":
             return deployments.handle(request, api, m["id"])
@@ -241,10 +235,7 @@ def make_handler(app, deployments: Deployments):
 
 def forward_to_moto(app, request: Request, data: bytes) -> Response:
     """Hand a request whose body we read to moto, as if no lab route had seen it."""
-    environ = dict(request.environ)
-    environ["wsgi.input"] = io.BytesIO(data)
-    environ["CONTENT_LENGTH"] = str(len(data))
-    response = Response.from_app(app._moto, environ, buffered=True)
+    response = app.forward_to_moto(request, data)
     if request.method == "POST" and response.status_code == 200:
         response.status_code = 201  # AWS answers Create* with 201 Created
     return response
