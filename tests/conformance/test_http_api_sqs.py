@@ -219,6 +219,22 @@ def test_role_not_trusted_by_apigateway_is_500(api):
     assert api.sqs.receive_message(QueueUrl=api.queue_url).get("Messages") is None
 
 
+def test_trust_policy_changes_and_role_deletion_apply_to_later_requests(api):
+    """API Gateway assumes the role per request: an UpdateAssumeRolePolicy or DeleteRole
+    made after earlier requests decides the next one."""
+    api.integrate()
+    assert api.post()[0] == 200
+    api.iam.update_assume_role_policy(RoleName="apigw-sqs", PolicyDocument=TRUST_LAMBDA)
+    assert api.post()[0] == 500
+    api.iam.update_assume_role_policy(RoleName="apigw-sqs", PolicyDocument=TRUST_APIGATEWAY)
+    assert api.post()[0] == 200
+    api.iam.delete_role(RoleName="apigw-sqs")
+    status, _, body = api.post()
+    assert (status, json.loads(body)) == (500, {"message": "Internal Server Error"})
+    assert "apigw-sqs does not exist" in access_log(api.cloud, api.api_id)[
+        "integration_error"].iloc[-1]
+
+
 def test_parallel_requests_each_send_one_message(api):
     api.integrate(MessageBody="$request.path.item")
     n = 24
