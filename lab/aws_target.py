@@ -34,7 +34,7 @@ class AwsTarget(Target):
     name = "aws"
 
     def __init__(self, session: boto3.Session | None = None, region: str | None = None):
-        self.session = session or boto3.Session(region_name=region)
+        self.session = session or _session(region)
         self.region = self.session.region_name
         if not self.region:
             raise AwsTargetError(
@@ -76,8 +76,11 @@ class AwsTarget(Target):
         return f"<lab aws target account={self.account_id or '?'} region={self.region}>"
 
 
-def _session(region: str | None) -> boto3.Session:
-    return boto3.Session(region_name=region or os.environ.get("LAB_REGION") or None)
+def _session(region: str | None = None, profile: str | None = None) -> boto3.Session:
+    """The session of the aws target: `profile` (default: the standard chain) in `region`,
+    else LAB_REGION, else the profile's or the chain's region."""
+    return boto3.Session(profile_name=profile or None,
+                         region_name=region or os.environ.get("LAB_REGION") or None)
 
 
 def opted_in(*, confirm: bool | None = None, stdin=None, stdout=None,

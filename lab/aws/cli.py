@@ -49,13 +49,9 @@ def _params(items: list[str]) -> dict:
 
 def make_target(args):
     """The AwsTarget for these arguments (tests replace this with a stubbed target)."""
-    import boto3
-
     from lab.aws_target import AwsTarget, _session
 
-    session = boto3.Session(profile_name=args.profile, region_name=args.region) \
-        if args.profile else _session(args.region)
-    return AwsTarget(session)
+    return AwsTarget(_session(args.region, args.profile))
 
 
 def main(args, *, out=None, stdin=None) -> int:

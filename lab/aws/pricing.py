@@ -44,13 +44,6 @@ class Usage:
     http_api_requests: int = 0
     log_bytes: int = 0
 
-    def __add__(self, other: Usage) -> Usage:
-        return Usage(*(a + b for a, b in zip(self._values(), other._values(), strict=True)))
-
-    def _values(self):
-        return (self.lambda_requests, self.lambda_gb_seconds, self.sqs_requests,
-                self.sqs_fifo_requests, self.http_api_requests, self.log_bytes)
-
 
 def lambda_gb_seconds(invocations: int, memory_mb: int, ms_per_invocation: float) -> float:
     return invocations * (memory_mb / 1024) * (ms_per_invocation / 1000)

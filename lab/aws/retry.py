@@ -85,11 +85,6 @@ class RetryingClient:
         self._client = client
         self._backoff = backoff
 
-    @property
-    def raw(self):
-        """The wrapped boto3 client (tests attach a Stubber to it)."""
-        return self._client
-
     def __getattr__(self, name: str):
         attr = getattr(self._client, name)
         if name.startswith("_") or name in ("meta", "exceptions", "get_waiter", "get_paginator",

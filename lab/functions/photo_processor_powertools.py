@@ -7,9 +7,12 @@ Needs `aws-lambda-powertools` (not in the Lambda runtime): on AWS add the Powert
 interpreter, where it is installed. The mapping needs
 `FunctionResponseTypes=["ReportBatchItemFailures"]`.
 
-Same work, DynamoDB table (`PHOTOS_TABLE`), failure injection (`lab.poison`, `lab.crash`,
-`lab.fail_attempts`, `REJECT_CORRUPT`, `DOWNSTREAM_DELAY_MS`) and `LAB_RECORD` lines as
-`photo_processor.py`; kept in one file so its zip needs nothing else.
+Same work, DynamoDB table (`PHOTOS_TABLE`) and `LAB_RECORD` lines as `photo_processor.py`;
+kept in one file so its zip needs nothing else. Failure injection supported: `lab.poison`
+(with `REJECT_CORRUPT=1` as the fix), `lab.crash`, `lab.fail_attempts` and
+`DOWNSTREAM_DELAY_MS`. NOT supported here (ignored): `lab.hang`, `lab.work_ms`, and the
+`BATCH_FAILURES` / `DEADLINE_MARGIN_MS` settings (Powertools always reports
+`batchItemFailures`); use `photo_processor.py` for those.
 
 Powertools detail worth knowing: when *every* record of a batch fails, it raises
 `BatchProcessingError` (`raise_on_entire_batch_failure=True`, the default), so the

@@ -135,3 +135,16 @@ def test_a_key_error_inside_an_aws_experiment_is_a_traceback_not_an_unknown_name
     monkeypatch.setattr(experiments, "available", lambda: {"redelivery": broken})
     with pytest.raises(KeyError, match="missing"):
         run_cli(["run", "redelivery", "--yes"])
+
+
+def test_a_profile_keeps_lab_region_and_region_choices(monkeypatch, tmp_path):
+    config = tmp_path / "config"
+    config.write_text("[profile lab]\nregion = us-west-2\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    for var in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "LAB_REGION"):
+        monkeypatch.delenv(var, raising=False)
+    assert aws_cli.make_target(aws_cli.parse(["--profile", "lab", "plan"])).region == "us-west-2"
+    monkeypatch.setenv("LAB_REGION", "eu-west-1")
+    assert aws_cli.make_target(aws_cli.parse(["--profile", "lab", "plan"])).region == "eu-west-1"
+    assert aws_cli.make_target(aws_cli.parse(["--profile", "lab", "--region", "ap-south-1",
+                                              "plan"])).region == "ap-south-1"
