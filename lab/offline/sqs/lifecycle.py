@@ -44,29 +44,60 @@ def now_ms() -> float:
 
 
 class LifecycleRecorder:
-    """Thread-safe, append-only event store, indexed by queue ARN and message id."""
+    """Thread-safe, append-only event store, indexed by queue ARN (and the latest receive
+    by message id).
+
+    `_events` holds every event in arrival order (bounded by `max_events`); `_by_arn` holds
+    the same entries per queue ARN, also in arrival order, so a query for one queue reads
+    only that queue's events. Dropping the oldest event drops it from the head of its
+    queue's list too."""
 
     def __init__(self, max_events: int = MAX_EVENTS):
         self._lock = threading.Lock()
-        self._events: deque[dict] = deque(maxlen=max_events)
+        self._max_events = max_events
+        self._events: deque[dict] = deque()
+        self._by_arn: dict[str, deque[dict]] = {}
+        self._arns_by_name: dict[str, set[str]] = {}
         self._last_receive: dict[str, dict] = {}
 
     def record(self, event: str, queue, message_id: str, time_ms: float | None = None,
                **fields) -> dict:
         """Append one event; `queue` is moto's Queue (name, ARN and region are taken)."""
+        arn = queue.queue_arn
         entry = {
             "time_ms": round(now_ms() if time_ms is None else time_ms, 3),
             "event": event,
             "queue": queue.name,
-            "queue_arn": queue.queue_arn,
+            "queue_arn": arn,
             "message_id": message_id,
         }
         entry.update({k: v for k, v in fields.items() if v is not None})
         with self._lock:
-            self._events.append(entry)
+            events = self._events
+            if len(events) >= self._max_events:
+                self._drop_oldest()
+            events.append(entry)
+            per_queue = self._by_arn.get(arn)
+            if per_queue is None:
+                per_queue = self._by_arn[arn] = deque()
+                self._arns_by_name.setdefault(entry["queue"], set()).add(arn)
+            per_queue.append(entry)
             if event == "received":
                 self._last_receive[message_id] = entry
         return entry
+
+    def _drop_oldest(self) -> None:
+        """Drop the oldest event, from `_events` and from the head of its queue's list."""
+        oldest = self._events.popleft()
+        arn = oldest["queue_arn"]
+        per_queue = self._by_arn[arn]
+        per_queue.popleft()
+        if not per_queue:
+            del self._by_arn[arn]
+            names = self._arns_by_name[oldest["queue"]]
+            names.discard(arn)
+            if not names:
+                del self._arns_by_name[oldest["queue"]]
 
     def annotate(self, message_id: str, **fields) -> bool:
         """Add fields (e.g. poller="esm-1/2", invocation_request_id=...) to the message's
@@ -80,23 +111,25 @@ class LifecycleRecorder:
 
     def events(self, queue: str | None = None, message_id: str | None = None) -> list[dict]:
         """Events in time order; `queue` is a queue URL, ARN or name (any region)."""
-        name = arn = None
-        if queue:
-            if queue.startswith("arn:"):
-                arn = queue
-            else:
-                name = queue.rstrip("/").rsplit("/", 1)[-1]
         with self._lock:
-            selected = [dict(e) for e in self._events
-                        if (arn is None or e["queue_arn"] == arn)
-                        and (name is None or e["queue"] == name)
-                        and (message_id is None or e["message_id"] == message_id)]
+            if queue:
+                if queue.startswith("arn:"):
+                    arns = [queue]
+                else:
+                    arns = self._arns_by_name.get(queue.rstrip("/").rsplit("/", 1)[-1], ())
+                candidates = [e for arn in arns for e in self._by_arn.get(arn, ())]
+            else:
+                candidates = self._events
+            selected = [dict(e) for e in candidates
+                        if message_id is None or e["message_id"] == message_id]
         selected.sort(key=lambda e: e["time_ms"])
         return selected
 
     def clear(self) -> None:
         with self._lock:
             self._events.clear()
+            self._by_arn.clear()
+            self._arns_by_name.clear()
             self._last_receive.clear()
 
     def __len__(self) -> int:

@@ -26,6 +26,8 @@ import uuid
 from dataclasses import dataclass, field
 
 from lab.offline.errors import LabAwsError
+from lab.offline.sqs.lifecycle import now_ms
+from lab.offline.sqs.queues import queue_by_arn
 
 MAX_RATE = 500
 
@@ -53,19 +55,6 @@ def decode_handle(handle: str) -> tuple[str, str]:
         raise _invalid("Value for parameter TaskHandle is invalid.") from None
 
 
-def _queue_by_arn(arn: str | None):
-    from moto.sqs.models import sqs_backends
-
-    parts = (arn or "").split(":")
-    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sqs":
-        return None
-    _, _, _, region, account, name = parts
-    if account not in sqs_backends or region not in sqs_backends[account]:
-        return None
-    queue = sqs_backends[account][region].queues.get(name)
-    return queue if queue is not None and queue.queue_arn == arn else None
-
-
 @dataclass
 class MoveTask:
     task_id: str
@@ -73,7 +62,7 @@ class MoveTask:
     destination_arn: str | None
     rate: int | None
     to_move: int
-    started_ms: int = field(default_factory=lambda: int(time.time() * 1000))
+    started_ms: int = field(default_factory=lambda: int(now_ms()))
     status: str = "RUNNING"
     moved: int = 0
     failure: str | None = None
@@ -113,15 +102,13 @@ class MoveTaskManager:
               rate: int | None = None) -> str:
         from moto.sqs.models import sqs_backends
 
-        from lab.offline.sqs.patches import store_of
-
-        source = _queue_by_arn(source_arn)
+        source = queue_by_arn(source_arn)
         if source is None:
             raise _not_found("SourceArn")
         backend = sqs_backends[source.account_id][source.region]
         if not any(q.dead_letter_queue is source for q in backend.queues.values()):
             raise _invalid("Source queue must be configured as a Dead Letter Queue.")
-        if destination_arn is not None and _queue_by_arn(destination_arn) is None:
+        if destination_arn is not None and queue_by_arn(destination_arn) is None:
             raise _not_found("DestinationArn")
         if rate is not None and (not isinstance(rate, int) or not 1 <= rate <= MAX_RATE):
             raise _invalid("Value for parameter MaxNumberOfMessagesPerSecond is invalid. "
@@ -131,10 +118,7 @@ class MoveTaskManager:
             if any(t.status == "RUNNING" for t in tasks):
                 raise _invalid("There is already a task running. Only one active task is "
                                "allowed for a source queue arn at a given time.")
-            store = store_of(source)
-            with store.cond:
-                store.advance()
-                to_move = store.counts["ready"]
+            to_move = source.approximate_number_of_messages
             task = MoveTask(str(uuid.uuid4()), source_arn, destination_arn, rate, to_move)
             tasks.insert(0, task)
         task.thread = threading.Thread(target=self._run, args=(task,), daemon=True,
@@ -143,7 +127,7 @@ class MoveTaskManager:
         return task.handle
 
     def list(self, source_arn: str, max_results: int | None = None) -> list[dict]:
-        if _queue_by_arn(source_arn) is None:
+        if queue_by_arn(source_arn) is None:
             raise _not_found("SourceArn")
         limit = 1 if max_results is None else max_results
         if not isinstance(limit, int) or not 1 <= limit <= 10:
@@ -154,7 +138,7 @@ class MoveTaskManager:
 
     def cancel(self, handle: str) -> int:
         task_id, source_arn = decode_handle(handle)
-        if _queue_by_arn(source_arn) is None:
+        if queue_by_arn(source_arn) is None:
             raise _not_found("SourceArn")
         with self._lock:
             task = next((t for t in self._tasks.get(source_arn, []) if t.task_id == task_id),
@@ -206,7 +190,7 @@ class MoveTaskManager:
         """Move up to `limit` messages; False when the task must stop."""
         from lab.offline.sqs.patches import store_of
 
-        source = _queue_by_arn(task.source_arn)
+        source = queue_by_arn(task.source_arn)
         if source is None:
             self._finish(task, "FAILED", "AWS.SimpleQueueService.NonExistentQueue")
             return False
@@ -217,7 +201,7 @@ class MoveTaskManager:
             return False
         for i, message in enumerate(taken):
             dest_arn = task.destination_arn or getattr(message, "_lab_dlq_source", None)
-            destination = _queue_by_arn(dest_arn)
+            destination = queue_by_arn(dest_arn)
             if destination is None:
                 with store.cond:  # put back what was not moved, then fail
                     for back in taken[i:]:
@@ -231,7 +215,7 @@ class MoveTaskManager:
     def _send_moved(self, task, source, destination, message) -> None:
         from moto.sqs import models as sqs_models
 
-        from lab.offline.sqs.patches import _next_sequence_number, store_of
+        from lab.offline.sqs.patches import store_of
 
         moved = sqs_models.Message(str(uuid.uuid4()), message.body,
                                    message.system_attributes)
@@ -239,11 +223,11 @@ class MoveTaskManager:
         moved.group_id = message.group_id
         moved.deduplication_id = message.deduplication_id
         moved.sender_id = message.sender_id
-        moved.sent_timestamp = int(time.time() * 1000)
+        moved.sent_timestamp = int(now_ms())
         dest_store = store_of(destination)
         with dest_store.cond:
             if destination.fifo_queue:
-                moved.sequence_number = _next_sequence_number(dest_store)
+                moved.sequence_number = dest_store.next_sequence_number()
             dest_store.add(moved, 0, event="moved_in", original_message_id=message.id,
                            from_queue_arn=source.queue_arn, task_handle=task.handle)
         self.recorder.record("moved_out", source, message.id, group_id=message.group_id,

@@ -21,14 +21,10 @@ from copy import copy
 
 from moto.sqs import models as sqs_models
 from moto.sqs import responses as sqs_responses
-from moto.sqs.exceptions import (
-    BatchRequestTooLong,
-    InvalidParameterValue,
-    MissingParameter,
-    ReceiptHandleIsInvalid,
-)
+from moto.sqs.exceptions import BatchRequestTooLong, InvalidParameterValue, ReceiptHandleIsInvalid
 
-from lab.offline.sqs.lifecycle import LifecycleRecorder
+from lab.offline.sqs.lifecycle import LifecycleRecorder, now_ms
+from lab.offline.sqs.queues import queue_by_arn
 from lab.offline.sqs.store import MessageNotInflight, QueueStore
 
 log = logging.getLogger("lab.serve.sqs")
@@ -68,10 +64,6 @@ def store_of(queue) -> QueueStore:
     return store
 
 
-def _now_ms() -> float:
-    return time.time() * 1000.0
-
-
 # ---------------------------------------------------------------------------------------
 def fix_message_store() -> None:
     """Per-message cost independent of queue depth; exact long-poll wake-ups; no busy FIFO
@@ -101,7 +93,7 @@ def fix_message_store() -> None:
 
     def add_message(self, message) -> None:
         store = store_of(self)
-        delay = 1 if message.delayed_until > _now_ms() else 0
+        delay = 1 if message.delayed_until > now_ms() else 0
         with store.cond:
             store.add(message, delay)
 
@@ -138,7 +130,7 @@ def fix_message_store() -> None:
                     if remaining > 0:
                         due = store.next_due_ms()
                         if due is not None:  # wake when the next message becomes visible
-                            remaining = min(remaining, max(0.0, (due - _now_ms()) / 1000)
+                            remaining = min(remaining, max(0.0, (due - now_ms()) / 1000)
                                             + 0.001)
                         store.cond.wait(remaining)
                         continue
@@ -221,14 +213,19 @@ def move_to_dlq(source, message) -> None:
 
 
 # ---------------------------------------------------------------------------------------
+def _utf8_len(text: str) -> int:
+    # str.isascii() is O(1) in CPython (a flag of the string): no encoding for ASCII text
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
+
+
 def message_size(body: str, attributes: dict | None) -> int:
     """AWS: the message size is the UTF-8 bytes of the body plus, for every message
     attribute, its name, its data type and its value."""
-    size = len(body.encode("utf-8"))
+    size = _utf8_len(body)
     for name, attr in (attributes or {}).items():
-        size += len(name.encode("utf-8")) + len(str(attr.get("DataType", "")).encode("utf-8"))
+        size += _utf8_len(name) + _utf8_len(str(attr.get("DataType", "")))
         if attr.get("StringValue") is not None:
-            size += len(str(attr["StringValue"]).encode("utf-8"))
+            size += _utf8_len(str(attr["StringValue"]))
         binary = attr.get("BinaryValue")
         if binary is not None:
             if isinstance(binary, str):  # base64 text on the wire
@@ -250,20 +247,14 @@ def fix_message_size() -> None:
     """Size limit in UTF-8 bytes including message attributes; batch total <= 1 MiB.
 
     moto 5.2.5 compares `len(body)` (Python characters, attributes ignored) with
-    MaximumMessageSize, and the batch total counts bodies only.
+    MaximumMessageSize, and the batch total counts bodies only. moto's
+    `SQSBackend._validate_message` stays in use for its FIFO checks (MessageGroupId,
+    deduplication id, DelaySeconds); its size check is weaker than `message_size`
+    (characters <= UTF-8 bytes), so the size checks here (and in the patched
+    `send_message`) decide.
     """
-    original_validate = _originals.setdefault("SQSBackend._validate_message",
-                                              Backend._validate_message)
     original_batch = _originals.setdefault("SQSBackend.send_message_batch",
                                            Backend.send_message_batch)
-
-    def _validate_message(self, queue, message_body, delay_seconds, deduplication_id=None,
-                          group_id=None, validate_group_id=True):
-        if len(message_body.encode("utf-8")) > queue.maximum_message_size:
-            raise _too_large(queue)
-        # moto's own checks (its size check now always passes: bytes >= characters)
-        original_validate(self, queue, message_body, delay_seconds, deduplication_id,
-                          group_id, validate_group_id)
 
     def send_message_batch(self, queue_name, entries):
         queue = self.get_queue(queue_name)
@@ -275,7 +266,6 @@ def fix_message_size() -> None:
             raise _too_large(queue)
         return original_batch(self, queue_name, entries)
 
-    _replace(Backend, "_validate_message", _validate_message)
     _replace(Backend, "send_message_batch", send_message_batch)
 
 
@@ -296,14 +286,6 @@ def _sender_id(queue) -> str:
         return access_key
 
 
-def _next_sequence_number(store) -> str:
-    """AWS: a large, non-consecutive number, increasing within a message group (the lab's
-    increases per queue); 20 digits like AWS's."""
-    value = max(getattr(store, "last_sequence", 0) + 1, time.time_ns() * 10)
-    store.last_sequence = value
-    return f"{value:020d}"
-
-
 def fix_send_message() -> None:
     """FIFO deduplication for 5 minutes (even after deletion, DeduplicationScope honoured),
     SequenceNumber on every FIFO message, size in UTF-8 bytes with attributes, SenderId
@@ -320,6 +302,7 @@ def fix_send_message() -> None:
                      delay_seconds=None, deduplication_id=None, group_id=None,
                      system_attributes=None, validate_group_id=True, sender_id=None):
         queue = self.get_queue(queue_name)
+        # moto's checks: FIFO MessageGroupId / deduplication id / DelaySeconds
         self._validate_message(queue, message_body=message_body,
                                delay_seconds=int(delay_seconds or 0),
                                deduplication_id=deduplication_id, group_id=group_id,
@@ -331,8 +314,6 @@ def fix_send_message() -> None:
             raise InvalidParameterValue(
                 f"Value {delay} for parameter DelaySeconds is invalid. "
                 "Reason: DelaySeconds must be >= 0 and <= 900.")
-        if queue.fifo_queue and group_id is None:
-            raise MissingParameter("MessageGroupId")
 
         message = sqs_models.Message(str(sqs_models.random.uuid4()), message_body,
                                      system_attributes)
@@ -350,12 +331,12 @@ def fix_send_message() -> None:
 
         store = store_of(queue)
         with store.cond:
-            now = _now_ms()
+            now = now_ms()
             if queue.fifo_queue:
                 key = ((group_id, deduplication_id)
                        if getattr(queue, "deduplication_scope", "queue") == "messageGroup"
                        else deduplication_id)
-                dedup = _dedup_table(store, now)
+                dedup = store.dedup_table(now)
                 first = dedup.get(key)
                 if first is not None and first[0] > now:
                     duplicate = copy(message)
@@ -363,7 +344,7 @@ def fix_send_message() -> None:
                     recorder.record("duplicate_suppressed", queue, first[1], now,
                                     group_id=group_id, dedup_id=deduplication_id)
                     return duplicate
-                message.sequence_number = _next_sequence_number(store)
+                message.sequence_number = store.next_sequence_number()
                 dedup[key] = (now + DEDUP_WINDOW_MS, message.id, message.sequence_number)
                 store.dedup_order.append((now + DEDUP_WINDOW_MS, key))
             message.sent_timestamp = int(now)
@@ -373,20 +354,6 @@ def fix_send_message() -> None:
         return message
 
     _replace(Backend, "send_message", send_message)
-
-
-def _dedup_table(store, now: float) -> dict:
-    """The queue's deduplication ids still inside their 5-minute window."""
-    if not hasattr(store, "dedup"):
-        from collections import deque
-
-        store.dedup, store.dedup_order = {}, deque()
-    order, table = store.dedup_order, store.dedup
-    while order and order[0][0] <= now:
-        expires, key = order.popleft()
-        if key in table and table[key][0] <= now:
-            del table[key]
-    return table
 
 
 # ---------------------------------------------------------------------------------------
@@ -447,8 +414,7 @@ def fix_redrive_allow_policy() -> None:
                           else __import__("json").loads(redrive)).get("deadLetterTargetArn")
             except (ValueError, AttributeError):
                 target = None
-            backend = sqs_models.sqs_backends[self.account_id][self.region]
-            dlq = next((q for q in backend.queues.values() if q.queue_arn == target), None)
+            dlq = queue_by_arn(target)
             if dlq is not None and not redrive_allowed(dlq, self.queue_arn):
                 raise InvalidParameterValue(
                     f"Value {redrive} for parameter RedrivePolicy is invalid. Reason: "
@@ -488,7 +454,8 @@ FIXES = {
     "caller_identity": (fix_caller_identity, "caller's principal id as SenderId"),
 }
 
-# What each fix replaces or wraps in moto (checked against MOTO_SOURCE_SHA256).
+# What each fix replaces, wraps or relies on in moto (checked against MOTO_SOURCE_SHA256);
+# e.g. SQSBackend._validate_message is no longer patched but still checks FIFO sends.
 _SOURCES = {
     "Queue.messages": lambda: Queue.messages.fget,
     "Queue.approximate_number_of_messages": lambda: Queue.approximate_number_of_messages.fget,

@@ -21,9 +21,12 @@ from __future__ import annotations
 import heapq
 import secrets
 import time
+from collections import deque
 from copy import copy
 
 from moto.sqs.exceptions import InvalidParameterValue, ReceiptHandleIsInvalid, SQSException
+
+from lab.offline.sqs.lifecycle import now_ms
 
 READY, INFLIGHT, DELAYED, GONE = "ready", "inflight", "delayed", "gone"
 MAX_VISIBILITY_S = 43_200
@@ -35,10 +38,6 @@ class MessageNotInflight(SQSException):
     def __init__(self) -> None:
         super().__init__("AWS.SimpleQueueService.MessageNotInflight",
                          "The specified message isn't in flight.")
-
-
-def _now_ms() -> float:
-    return time.time() * 1000.0
 
 
 def new_receipt_handle() -> str:
@@ -71,9 +70,30 @@ class QueueStore:
         self.timers: list[tuple[float, int, str, int]] = []
         self.counts = {READY: 0, INFLIGHT: 0, DELAYED: 0}
         self._order = 0
+        self.last_sequence = 0  # the latest FIFO SequenceNumber (next_sequence_number)
+        # FIFO deduplication (dedup_table): key -> (expires_ms, message id, sequence
+        # number), and (expires_ms, key) in the order the keys were added.
+        self.dedup: dict[object, tuple[float, str, str | None]] = {}
+        self.dedup_order: deque[tuple[float, object]] = deque()
         # During take(): messages received with VisibilityTimeout=0 become visible again
         # only after the call, so one ReceiveMessage never returns the same message twice.
         self._deferred: list | None = None
+
+    # -- FIFO sequence numbers and deduplication (caller holds self.cond) --------------
+    def next_sequence_number(self) -> str:
+        """AWS: a large, non-consecutive number, increasing within a message group (the
+        lab's increases per queue); 20 digits like AWS's."""
+        self.last_sequence = max(self.last_sequence + 1, time.time_ns() * 10)
+        return f"{self.last_sequence:020d}"
+
+    def dedup_table(self, now: float) -> dict:
+        """The queue's deduplication keys still inside their window at `now` (ms)."""
+        order, table = self.dedup_order, self.dedup
+        while order and order[0][0] <= now:
+            _, key = order.popleft()
+            if key in table and table[key][0] <= now:
+                del table[key]
+        return table
 
     # -- recording ----------------------------------------------------------------------
     def _record(self, event, message, time_ms=None, **fields):
@@ -130,7 +150,7 @@ class QueueStore:
 
     def advance(self, now: float | None = None) -> None:
         """Apply every clock-driven transition due by `now` (ms)."""
-        now = _now_ms() if now is None else now
+        now = now_ms() if now is None else now
         timers = self.timers
         while timers and timers[0][0] <= now:
             due, _, mid, gen = heapq.heappop(timers)
@@ -187,7 +207,7 @@ class QueueStore:
         """Receive up to `count` messages. Returns (received, to_dlq): messages whose
         receive count already reached maxReceiveCount are removed here and must be added
         to the DLQ by the caller *after* releasing this queue's lock."""
-        now = _now_ms() if now is None else now
+        now = now_ms() if now is None else now
         self.advance(now)
         self._deferred = []
         try:
@@ -291,7 +311,7 @@ class QueueStore:
         message = self.by_handle.get(receipt_handle)
         if message is None:
             raise ReceiptHandleIsInvalid()
-        now = _now_ms()
+        now = now_ms()
         self.advance(now)
         if message._lab_state != INFLIGHT:
             raise MessageNotInflight()
@@ -316,7 +336,7 @@ class QueueStore:
 
     def take_for_move(self, limit: int, now=None) -> list:
         """Remove up to `limit` visible messages, oldest first (message move tasks)."""
-        now = _now_ms() if now is None else now
+        now = now_ms() if now is None else now
         self.advance(now)
         taken = []
         while len(taken) < limit:
