@@ -88,9 +88,9 @@ def install(app) -> None:
 
     def environments(request: Request) -> Response:
         return json_response({"environments": service.environments(),
-                              "retired": service._retired[-50:],
+                              "retired": service.retired(),
                               "async_pending": service.async_invoker.pending(),
-                              "async_finished": service.async_invoker.finished[-200:]})
+                              "async_finished": service.async_invoker.finished_events()})
 
     def config(request: Request) -> Response:
         if request.method == "POST":

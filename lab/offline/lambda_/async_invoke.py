@@ -17,6 +17,7 @@ import json
 import logging
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 from lab.offline.errors import LabAwsError
@@ -48,7 +49,7 @@ class AsyncInvoker:
         self._cv = threading.Condition()
         self._stop = False
         self._generation = 0  # bumped by clear(): attempts of an older one are dropped
-        self.finished: list[dict] = []
+        self.finished: deque[dict] = deque(maxlen=2000)  # latest finished events
         self._thread = threading.Thread(target=self._run, name="lambda-async", daemon=True)
         self._thread.start()
 
@@ -64,6 +65,11 @@ class AsyncInvoker:
     def pending(self) -> int:
         with self._cv:
             return len(self._heap)
+
+    def finished_events(self, limit: int = 200) -> list[dict]:
+        """The latest `limit` events that finished (succeeded or failed for good)."""
+        with self._cv:
+            return list(self.finished)[-limit:]
 
     def _run(self) -> None:
         while True:
@@ -123,10 +129,10 @@ class AsyncInvoker:
             self._done(event, "RetriesExhausted", result, spec, config)
 
     def _done(self, event: AsyncEvent, condition: str, result, spec, config) -> None:
-        self.finished.append({"request_id": event.request_id, "function": event.function,
-                              "condition": condition, "attempts": event.attempts,
-                              "history": event.history})
-        del self.finished[:-2000]
+        with self._cv:
+            self.finished.append({"request_id": event.request_id, "function": event.function,
+                                  "condition": condition, "attempts": event.attempts,
+                                  "history": event.history})
         if spec is None or not config:
             return
         key = "OnSuccess" if condition == "Success" else "OnFailure"

@@ -71,7 +71,6 @@ class LogWriter:
 
     def __init__(self, account_id: str, region: str, group: str, stream: str):
         self.account_id, self.region, self.group, self.stream = account_id, region, group, stream
-        self._ready = False
 
     def _backend(self):
         from moto.logs.models import logs_backends
@@ -79,13 +78,13 @@ class LogWriter:
         return logs_backends[self.account_id][self.region]
 
     def _ensure(self, backend) -> None:
-        if self._ready and self.group in backend.groups \
-                and self.stream in backend.groups[self.group].streams:
+        """Create the group and stream if missing (a reset or a delete may drop them)."""
+        group = backend.groups.get(self.group)
+        if group is not None and self.stream in group.streams:
             return
-        if self.group not in backend.groups:
+        if group is None:
             backend.create_log_group(self.group, {})
         backend.ensure_log_stream(self.group, self.stream)
-        self._ready = True
 
     def write(self, messages: list[str], timestamp_ms: int | None = None) -> None:
         if not messages:

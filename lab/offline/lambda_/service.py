@@ -21,7 +21,7 @@ import zipfile
 from collections import deque
 from dataclasses import dataclass, field
 
-from lab.offline.errors import LabAwsError, aws_error
+from lab.offline.errors import LabAwsError
 from lab.offline.lambda_ import logs
 from lab.offline.lambda_.environments import (
     Environment,
@@ -98,11 +98,9 @@ class ThrottledError(LabAwsError):
     """429 TooManyRequestsException with Lambda's `Reason` field."""
 
     def __init__(self, reason: str):
-        super().__init__("TooManyRequestsException", "Rate Exceeded.", 429)
+        super().__init__("TooManyRequestsException", "Rate Exceeded.", 429,
+                         extra={"Reason": reason})
         self.reason = reason
-
-    def to_response(self, json_type_prefix: str = ""):
-        return aws_error(self.code, self.message, 429, extra={"Reason": self.reason})
 
 
 def _error_payload(request_id: str, message: str, error_type: str) -> bytes:
@@ -121,7 +119,7 @@ class LambdaService:
         self._lock = threading.Lock()
         self._pools: dict[tuple, list[Environment]] = {}
         self._starting: dict[str, int] = {}  # function arn -> environments in INIT
-        self._retired: list[dict] = []
+        self._retired: deque[dict] = deque(maxlen=200)  # latest retirements
         self.records: deque[dict] = deque(maxlen=20000)
         self._scratch = tempfile.mkdtemp(prefix=f"lab-lambda-{os.getpid()}-")
         self._code_lock = threading.Lock()
@@ -271,12 +269,15 @@ class LambdaService:
         stale: list[Environment] = []
         with self._lock:
             pool = self._pools.setdefault(spec.key, [])
+            idle = []
             for env in list(pool):
-                if env.spec.fingerprint != spec.fingerprint and env.state != "busy":
-                    pool.remove(env)
-                    stale.append(env)
-            idle = [e for e in pool if e.state == "idle" and e.alive
-                    and e.spec.fingerprint == spec.fingerprint]
+                state = env.state  # read once: finish() turns busy to idle concurrently
+                if env.spec.fingerprint != spec.fingerprint:
+                    if state != "busy":
+                        pool.remove(env)
+                        stale.append(env)
+                elif state == "idle" and env.alive:
+                    idle.append(env)
             if idle:
                 env = max(idle, key=lambda e: e.last_used)
                 env.state = "busy"
@@ -295,7 +296,7 @@ class LambdaService:
         try:
             task_root = self._task_root(spec, fn)
             env = Environment(spec, task_root, self.context.endpoint_url, self._spawner,
-                              self._scratch, self._on_exit)
+                              self._scratch, self._forget)
         finally:
             with self._lock:
                 self._starting[spec.arn] -= 1
@@ -309,14 +310,12 @@ class LambdaService:
             if env in pool:
                 pool.remove(env)
 
-    def _on_exit(self, env: Environment) -> None:
-        self._forget(env)
-
     def _retire(self, env: Environment, why: str) -> None:
         env.kill(why)
-        self._retired.append({"environment_id": env.id, "function": env.spec.name,
-                              "reason": why, "at_ms": logs.now_ms()})
-        del self._retired[:-200]
+        record = {"environment_id": env.id, "function": env.spec.name, "reason": why,
+                  "at_ms": logs.now_ms()}
+        with self._lock:
+            self._retired.append(record)
 
     # -- one invocation in one environment ----------------------------------------------
     def _run(self, spec: FunctionSpec, env: Environment, cold: bool, inv: Invocation):
@@ -499,6 +498,12 @@ class LambdaService:
             })
         return out
 
+    def retired(self, limit: int = 50) -> list[dict]:
+        """The latest `limit` retired environments (idle, code updated, deleted), oldest
+        first."""
+        with self._lock:
+            return list(self._retired)[-limit:]
+
     def invocations(self, function: str | None = None) -> list[dict]:
         records = list(self.records)
         if function:
@@ -521,7 +526,8 @@ class LambdaService:
         self.async_invoker.clear()
         self.kill_all("reset")
         self.records.clear()
-        self._retired.clear()
+        with self._lock:
+            self._retired.clear()
 
     def shutdown(self) -> None:
         self._stop.set()
