@@ -37,6 +37,7 @@ import pandas as pd
 from lab.experiments import lambda_logs
 from lab.experiments.metadata import experiment_stack, progress_bar, run_metadata, tidy
 from lab.experiments.polling import arrival_times
+from lab.experiments.queue_lessons import send_batch
 from lab.http_api import post_json
 from lab.stack import wait_for_mapping
 from lab.targets import require_offline
@@ -295,11 +296,16 @@ def batching_tradeoff(target, *, url: str, function_name: str, esm_uuid: str,
             start_ms = int(time.time() * 1000) - 1000
             sends = send_photos(url, n_per_config, rate_per_s=rate_per_s, seed=seed,
                                 prefix=f"b{k}-", show_progress=show_progress)
-            df = trace(target, sends, function_name, start_ms=start_ms, queue_url=queue_url,
+            df = trace(target, sends, function_name, start_ms=start_ms,
                        timeout_s=timeout_s + window)
             df["config"] = f"BatchSize {size}, window {window} s"
             df["batch_size_setting"], df["window_s"] = size, window
             frames.append(df)
+        deleted = _deleted_times(target, queue_url)  # the lifecycle, read once for all configs
+        for df in frames:
+            df["deleted_ms"] = df["message_id"].map(deleted)
+            df["delete_ms"] = df["deleted_ms"] - df["record_end_ms"]
+            df["done_ms"] = df["deleted_ms"] - df["client_send_ms"]
     finally:  # leave the mapping as it was
         lam.update_event_source_mapping(
             UUID=esm_uuid, BatchSize=before["BatchSize"],
@@ -513,18 +519,25 @@ def failure_plan(n: int, fraction: float, seed: int) -> set[int]:
     return set(rng.choice(n, size=k, replace=False).tolist()) if k else set()
 
 
-def _drain_dlq(sqs, dlq_url: str, hold_s: int = 120) -> dict[str, dict]:
-    """Every message in the DLQ (received with a long visibility timeout): id -> body."""
-    found: dict[str, dict] = {}
+def receive_all(sqs, url: str, *, hold_s: int = 30, **receive) -> list[dict]:
+    """Every message `url` hands out, received 10 at a time (invisible for `hold_s`) until
+    two receives in a row come back empty (one empty short poll can miss messages)."""
+    out: list[dict] = []
     empty = 0
     while empty < 2:
-        msgs = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10,
+        msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
                                    VisibilityTimeout=hold_s, WaitTimeSeconds=0,
-                                   MessageSystemAttributeNames=["All"]).get("Messages", [])
+                                   **receive).get("Messages", [])
         empty = 0 if msgs else empty + 1
-        for m in msgs:
-            found[m["MessageId"]] = json.loads(m["Body"])
-    return found
+        out += msgs
+    return out
+
+
+def _drain_dlq(sqs, dlq_url: str, hold_s: int = 120) -> dict[str, dict]:
+    """Every message in the DLQ (received with a long visibility timeout): id -> body."""
+    return {m["MessageId"]: json.loads(m["Body"])
+            for m in receive_all(sqs, dlq_url, hold_s=hold_s,
+                                 MessageSystemAttributeNames=["All"])}
 
 
 def _run_variant(target, name: str, variant: dict, *, n: int, seed: int, batch_size: int,
@@ -558,7 +571,7 @@ def _run_variant(target, name: str, variant: dict, *, n: int, seed: int, batch_s
                     kinds[photo_id] = inject if i in faulty else "healthy"
                     entries.append({"Id": str(i), "MessageBody": json.dumps(
                         {"photo_id": photo_id, "size_bytes": 100_000, "lab": lab})})
-                sqs.send_message_batch(QueueUrl=queue.url, Entries=entries)
+                send_batch(sqs, queue.url, entries)
             uuid = stack.event_source_mapping(
                 fn, queue, batch_size=size, report_batch_item_failures=variant.get("report", False),
                 maximum_concurrency=variant.get("max_concurrency", 2),
@@ -693,16 +706,9 @@ def accounting(target, *, table: str, dlq_url: str, photo_ids) -> dict:
     for a census, so messages are received and immediately made visible again)."""
     sqs = target.client("sqs")
     stored = set(photo_results(target, table)["photo_id"])
-    dead: dict[str, str] = {}
-    handles = []
-    empty = 0
-    while empty < 2:
-        msgs = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10,
-                                   VisibilityTimeout=30, WaitTimeSeconds=0).get("Messages", [])
-        empty = 0 if msgs else empty + 1
-        for m in msgs:
-            dead[json.loads(m["Body"]).get("photo_id")] = m["MessageId"]
-            handles.append(m["ReceiptHandle"])
+    msgs = receive_all(sqs, dlq_url, hold_s=30)
+    dead = {json.loads(m["Body"]).get("photo_id"): m["MessageId"] for m in msgs}
+    handles = [m["ReceiptHandle"] for m in msgs]
     for k in range(0, len(handles), 10):  # put them back: the census must not hide them
         sqs.change_message_visibility_batch(QueueUrl=dlq_url, Entries=[
             {"Id": str(j), "ReceiptHandle": h, "VisibilityTimeout": 0}

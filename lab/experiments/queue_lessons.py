@@ -74,18 +74,21 @@ def _send_all(sqs, url: str, *, fifo: bool, messages: int, groups: int,
                 entry["MessageGroupId"] = group
                 entry["MessageDeduplicationId"] = f"{run_id}-{seq}"
             entries.append(entry)
-        _send_batch(sqs, url, entries)
+        send_batch(sqs, url, entries)
         again = [e for e in entries if rng.random() < retry_fraction]
         if again:
-            _send_batch(sqs, url, again)
+            send_batch(sqs, url, again)
             retries += len(again)
     return retries
 
 
-def _send_batch(sqs, url: str, entries: list[dict]) -> None:
-    failed = sqs.send_message_batch(QueueUrl=url, Entries=entries).get("Failed", [])
-    if failed:
-        raise RuntimeError(f"SendMessageBatch entries failed: {failed}")
+def send_batch(sqs, url: str, entries: list[dict]) -> list[dict]:
+    """SendMessageBatch (up to 10 entries); its `Successful` entries. SQS answers 200 even
+    when some entries fail (`Failed`): that raises RuntimeError instead of losing them."""
+    resp = sqs.send_message_batch(QueueUrl=url, Entries=entries)
+    if resp.get("Failed"):
+        raise RuntimeError(f"SendMessageBatch entries failed: {resp['Failed']}")
+    return resp.get("Successful", [])
 
 
 def ordering(target, *, queue_type: str = "standard", messages: int = 200, consumers: int = 4,
@@ -260,13 +263,10 @@ def _work_point(sqs, url: str, *, vt: int, heartbeat: bool, n: int, workers: int
     t0 = time.monotonic()
     ids, sent = {}, {}
     for start in range(0, n, 10):
-        resp = sqs.send_message_batch(QueueUrl=url, Entries=[
-            {"Id": str(i), "MessageBody": json.dumps({"message": i})}
-            for i in range(start, min(start + 10, n))])
-        if resp.get("Failed"):
-            raise RuntimeError(f"SendMessageBatch entries failed: {resp['Failed']}")
-        ids.update({int(e["Id"]): e["MessageId"] for e in resp["Successful"]})
-        sent.update({int(e["Id"]): time.monotonic() - t0 for e in resp["Successful"]})
+        ok = send_batch(sqs, url, [{"Id": str(i), "MessageBody": json.dumps({"message": i})}
+                                   for i in range(start, min(start + 10, n))])
+        ids.update({int(e["Id"]): e["MessageId"] for e in ok})
+        sent.update({int(e["Id"]): time.monotonic() - t0 for e in ok})
     done: set[int] = set()
     crashed_once: set[int] = set()
     deadline = t0 + stop_after

@@ -18,6 +18,7 @@ import pandas as pd
 
 from lab.experiments import lambda_logs
 from lab.experiments.metadata import experiment_stack, progress_bar, run_metadata, tidy
+from lab.experiments.queue_lessons import send_batch
 from lab.targets import require_offline
 
 COLUMNS = {
@@ -51,9 +52,8 @@ def esm_backlog(target, *, n_messages: int = 20, hold_ms: float = 300.0, batch_s
             t0 = time.time()
             body = json.dumps({"lab": {"sleep_ms": hold_ms}})
             for start in range(0, n_messages, 10):
-                sqs.send_message_batch(QueueUrl=queue.url, Entries=[
-                    {"Id": str(k), "MessageBody": body}
-                    for k in range(start, min(start + 10, n_messages))])
+                send_batch(sqs, queue.url, [{"Id": str(k), "MessageBody": body}
+                                            for k in range(start, min(start + 10, n_messages))])
             uuid = stack.event_source_mapping(fn, queue, batch_size=batch_size,
                                               maximum_concurrency=max_concurrency)
             deadline = time.monotonic() + timeout_s
