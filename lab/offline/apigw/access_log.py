@@ -86,7 +86,7 @@ class AccessLog:
         event = {"timestamp": lambda_logs.now_ms(), "message": line}
         # Lambda's LogWriter would create a missing group; API Gateway never does, so this
         # writes directly, under the same lock (moto's log streams are not thread-safe).
-        with lambda_logs._lock:
+        with lambda_logs.MOTO_LOGS_LOCK:
             try:
                 backend.ensure_log_stream(group, stream)
                 backend.put_log_events(group, stream, [event])

@@ -27,17 +27,13 @@ from werkzeug.wrappers import Request, Response
 
 from lab.offline.errors import LabAwsError, json_response
 from lab.offline.lambda_.service import InvokeResult, LambdaService
+from lab.offline.requests import request_region
 
 __all__ = ["install", "InvokeResult", "LambdaService"]
 
 _INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 _INVOKE_ASYNC = re.compile(r"^/2014-11-13/functions/(?P<name>[^/]+)/invoke-async/?$")
 _CREDENTIAL_REGION = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/")
-
-
-def _region(request: Request, default: str) -> str:
-    match = _CREDENTIAL_REGION.search(request.headers.get("Authorization", ""))
-    return match.group(1) if match else default
 
 
 def _client_context(request: Request) -> str | None:
@@ -64,7 +60,7 @@ def install(app) -> None:
             invocation_type=request.headers.get("X-Amz-Invocation-Type", "RequestResponse"),
             log_type=request.headers.get("X-Amz-Log-Type"),
             client_context=_client_context(request),
-            region=_region(request, ctx.default_region))
+            region=request_region(request, ctx.default_region))
         headers = {"x-amzn-RequestId": result.request_id,
                    "X-Amz-Executed-Version": result.executed_version or "$LATEST"}
         if result.function_error:
@@ -79,7 +75,7 @@ def install(app) -> None:
         match = _INVOKE_ASYNC.match(request.path)
         result = service.invoke(function=match.group("name"), payload=request.get_data(),
                                 invocation_type="Event",
-                                region=_region(request, ctx.default_region))
+                                region=request_region(request, ctx.default_region))
         return json_response({"Status": 202}, status=202,
                              headers={"x-amzn-RequestId": result.request_id})
 

@@ -12,7 +12,9 @@ import threading
 import time
 from datetime import UTC, datetime
 
-_lock = threading.Lock()  # moto's log streams are not thread-safe on their own
+# moto's log streams are not thread-safe on their own: every writer into moto's
+# CloudWatch Logs (Lambda logs here, API Gateway access logs) holds this lock.
+MOTO_LOGS_LOCK = threading.Lock()
 
 
 def stream_name(version: str, env_hex: str, when: float | None = None) -> str:
@@ -91,7 +93,7 @@ class LogWriter:
             return
         ts = timestamp_ms or now_ms()
         events = [{"timestamp": ts, "message": m} for m in messages]
-        with _lock:
+        with MOTO_LOGS_LOCK:
             backend = self._backend()
             self._ensure(backend)
             backend.put_log_events(self.group, self.stream, events)
