@@ -33,7 +33,6 @@ __all__ = ["install", "InvokeResult", "LambdaService"]
 
 _INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 _INVOKE_ASYNC = re.compile(r"^/2014-11-13/functions/(?P<name>[^/]+)/invoke-async/?$")
-_CREDENTIAL_REGION = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/")
 
 
 def _client_context(request: Request) -> str | None:
