@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 
 from lab.data import check_run
 from lab.experiments import function_lessons as fl
+from tests.fixtures.common import pid_alive
 
 
 def test_fork_of_initialised_parent_is_ready_faster_than_a_fresh_process():
@@ -44,15 +44,7 @@ def test_zygote_exits_when_its_parent_closes_stdin():
     assert zygote.fork_ready_ms() > 0
     zygote.close()
     assert not zygote.alive
-    assert not os.path.exists(f"/proc/{pid}") or _is_zombie_or_gone(pid)
-
-
-def _is_zombie_or_gone(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split()[2] == "Z"
-    except FileNotFoundError:
-        return True
+    assert not pid_alive(pid)
 
 
 def test_worker_and_function_run_the_same_jobs_and_the_function_reuses_its_environment(

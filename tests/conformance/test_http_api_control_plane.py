@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from botocore.exceptions import ClientError
 
-from tests.conformance.test_http_api_routing import TRUST_APIGATEWAY
+from tests.fixtures.common import client_error, trust
 
 ROLE = "arn:aws:iam::123456789012:role/apigw-sqs"
 QUEUE = "http://127.0.0.1/123456789012/q"
@@ -14,18 +13,14 @@ QUEUE = "http://127.0.0.1/123456789012/q"
 @pytest.fixture
 def apigw(clean_cloud):
     clean_cloud.client("iam").create_role(RoleName="apigw-sqs",
-                                          AssumeRolePolicyDocument=TRUST_APIGATEWAY)
+                                          AssumeRolePolicyDocument=trust(
+                                              "apigateway.amazonaws.com"))
     return clean_cloud.client("apigatewayv2")
 
 
 @pytest.fixture
 def api_id(apigw):
     return apigw.create_api(Name="cp", ProtocolType="HTTP")["ApiId"]
-
-
-def _error(exc_info) -> tuple[str, int]:
-    err = exc_info.value.response
-    return err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def sqs_integration(apigw, api_id, **overrides):
@@ -38,102 +33,90 @@ def sqs_integration(apigw, api_id, **overrides):
 
 
 def test_route_targeting_a_missing_integration_is_not_found(apigw, api_id):
-    with pytest.raises(ClientError) as exc:
-        apigw.create_route(ApiId=api_id, RouteKey="POST /x", Target="integrations/nope123")
-    assert _error(exc) == ("NotFoundException", 404)
+    err = client_error(apigw.create_route, ApiId=api_id, RouteKey="POST /x",
+                       Target="integrations/nope123")
+    assert (err.code, err.status) == ("NotFoundException", 404)
     assert apigw.get_routes(ApiId=api_id)["Items"] == []
 
 
 def test_route_target_must_name_an_integration(apigw, api_id):
-    with pytest.raises(ClientError) as exc:
-        apigw.create_route(ApiId=api_id, RouteKey="POST /x", Target="lambda/whatever")
-    assert _error(exc) == ("BadRequestException", 400)
+    err = client_error(apigw.create_route, ApiId=api_id, RouteKey="POST /x",
+                       Target="lambda/whatever")
+    assert (err.code, err.status) == ("BadRequestException", 400)
 
 
 def test_update_route_to_missing_integration_is_refused(apigw, api_id):
     integration = sqs_integration(apigw, api_id)["IntegrationId"]
     route = apigw.create_route(ApiId=api_id, RouteKey="POST /x",
                                Target=f"integrations/{integration}")["RouteId"]
-    with pytest.raises(ClientError) as exc:
-        apigw.update_route(ApiId=api_id, RouteId=route, Target="integrations/gone")
-    assert _error(exc) == ("NotFoundException", 404)
+    err = client_error(apigw.update_route, ApiId=api_id, RouteId=route,
+                       Target="integrations/gone")
+    assert (err.code, err.status) == ("NotFoundException", 404)
     assert apigw.get_route(ApiId=api_id, RouteId=route)["Target"] == \
         f"integrations/{integration}"
 
 
 @pytest.mark.parametrize("key", ["/x", "FETCH /x", "GET x", "GET /a/{proxy+}/b", "GET /{bad"])
 def test_invalid_route_keys_are_bad_requests(apigw, api_id, key):
-    with pytest.raises(ClientError) as exc:
-        apigw.create_route(ApiId=api_id, RouteKey=key)
-    assert _error(exc) == ("BadRequestException", 400)
+    err = client_error(lambda: apigw.create_route(ApiId=api_id, RouteKey=key))
+    assert (err.code, err.status) == ("BadRequestException", 400)
 
 
 def test_duplicate_route_key_is_a_conflict(apigw, api_id):
     apigw.create_route(ApiId=api_id, RouteKey="GET /x")
-    with pytest.raises(ClientError) as exc:
-        apigw.create_route(ApiId=api_id, RouteKey="GET /x")
-    assert _error(exc) == ("ConflictException", 409)
+    err = client_error(lambda: apigw.create_route(ApiId=api_id, RouteKey="GET /x"))
+    assert (err.code, err.status) == ("ConflictException", 409)
 
 
 def test_unknown_integration_subtype_is_bad_request(apigw, api_id):
-    with pytest.raises(ClientError) as exc:
-        sqs_integration(apigw, api_id, IntegrationSubtype="SQS-SendMessages")
-    assert _error(exc) == ("BadRequestException", 400)
-    assert "SQS-SendMessages" in exc.value.response["Error"]["Message"]
+    err = client_error(sqs_integration, apigw, api_id, IntegrationSubtype="SQS-SendMessages")
+    assert (err.code, err.status) == ("BadRequestException", 400)
+    assert "SQS-SendMessages" in err.message
 
 
 @pytest.mark.parametrize("missing", ["QueueUrl", "MessageBody"])
 def test_missing_required_sqs_parameter_is_bad_request(apigw, api_id, missing):
     params = {"QueueUrl": QUEUE, "MessageBody": "$request.body"}
     del params[missing]
-    with pytest.raises(ClientError) as exc:
-        sqs_integration(apigw, api_id, RequestParameters=params)
-    assert _error(exc) == ("BadRequestException", 400)
-    assert missing in exc.value.response["Error"]["Message"]
+    err = client_error(lambda: sqs_integration(apigw, api_id, RequestParameters=params))
+    assert (err.code, err.status) == ("BadRequestException", 400)
+    assert missing in err.message
 
 
 def test_unknown_sqs_parameter_is_bad_request(apigw, api_id):
-    with pytest.raises(ClientError) as exc:
-        sqs_integration(apigw, api_id, RequestParameters={
-            "QueueUrl": QUEUE, "MessageBody": "$request.body", "Body": "x"})
-    assert _error(exc) == ("BadRequestException", 400)
+    err = client_error(sqs_integration, apigw, api_id, RequestParameters={
+        "QueueUrl": QUEUE, "MessageBody": "$request.body", "Body": "x"})
+    assert (err.code, err.status) == ("BadRequestException", 400)
 
 
 @pytest.mark.parametrize("expression", ["$request.body..name", "$request.body.a[?(@.x)]",
                                         "$request.nothing.x", "$request.header."])
 def test_unsupported_selection_expressions_are_bad_requests(apigw, api_id, expression):
-    with pytest.raises(ClientError) as exc:
-        sqs_integration(apigw, api_id, RequestParameters={"QueueUrl": QUEUE,
-                                                          "MessageBody": expression})
-    assert _error(exc) == ("BadRequestException", 400)
+    err = client_error(sqs_integration, apigw, api_id,
+                       RequestParameters={"QueueUrl": QUEUE, "MessageBody": expression})
+    assert (err.code, err.status) == ("BadRequestException", 400)
 
 
 def test_subtype_needs_payload_1_0_and_credentials(apigw, api_id):
-    with pytest.raises(ClientError) as exc:
-        sqs_integration(apigw, api_id, PayloadFormatVersion="2.0")
-    assert _error(exc) == ("BadRequestException", 400)
-    with pytest.raises(ClientError) as exc:
-        apigw.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY",
-                                 IntegrationSubtype="SQS-SendMessage",
-                                 PayloadFormatVersion="1.0",
-                                 RequestParameters={"QueueUrl": QUEUE, "MessageBody": "b"})
-    assert _error(exc) == ("BadRequestException", 400)
+    err = client_error(lambda: sqs_integration(apigw, api_id, PayloadFormatVersion="2.0"))
+    assert (err.code, err.status) == ("BadRequestException", 400)
+    err = client_error(apigw.create_integration, ApiId=api_id, IntegrationType="AWS_PROXY",
+                       IntegrationSubtype="SQS-SendMessage", PayloadFormatVersion="1.0",
+                       RequestParameters={"QueueUrl": QUEUE, "MessageBody": "b"})
+    assert (err.code, err.status) == ("BadRequestException", 400)
 
 
 def test_lambda_proxy_needs_a_payload_format_version(apigw, api_id):
-    with pytest.raises(ClientError) as exc:
-        apigw.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY",
-                                 IntegrationUri="arn:aws:lambda:us-east-1:123456789012:"
-                                 "function:f")
-    assert _error(exc) == ("BadRequestException", 400)
+    err = client_error(apigw.create_integration, ApiId=api_id, IntegrationType="AWS_PROXY",
+                       IntegrationUri="arn:aws:lambda:us-east-1:123456789012:function:f")
+    assert (err.code, err.status) == ("BadRequestException", 400)
 
 
 def test_update_integration_dropping_a_required_parameter_is_refused(apigw, api_id):
     integration = sqs_integration(apigw, api_id)["IntegrationId"]
-    with pytest.raises(ClientError) as exc:
-        apigw.update_integration(ApiId=api_id, IntegrationId=integration,
-                                 RequestParameters={"QueueUrl": QUEUE})
-    assert _error(exc) == ("BadRequestException", 400)
+    err = client_error(apigw.update_integration, ApiId=api_id, IntegrationId=integration,
+                       RequestParameters={"QueueUrl": QUEUE})
+    assert (err.code, err.status) == ("BadRequestException", 400)
 
 
 def test_valid_configuration_is_stored_by_moto(apigw, api_id):
@@ -158,9 +141,7 @@ def test_create_deployment_works(apigw, api_id):
 
 
 def test_create_deployment_for_missing_stage_or_api_is_not_found(apigw, api_id):
-    with pytest.raises(ClientError) as exc:
-        apigw.create_deployment(ApiId=api_id, StageName="nope")
-    assert _error(exc) == ("NotFoundException", 404)
-    with pytest.raises(ClientError) as exc:
-        apigw.create_deployment(ApiId="noapi")
-    assert _error(exc) == ("NotFoundException", 404)
+    err = client_error(lambda: apigw.create_deployment(ApiId=api_id, StageName="nope"))
+    assert (err.code, err.status) == ("NotFoundException", 404)
+    err = client_error(lambda: apigw.create_deployment(ApiId="noapi"))
+    assert (err.code, err.status) == ("NotFoundException", 404)

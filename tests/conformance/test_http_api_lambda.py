@@ -4,17 +4,17 @@ Guide, http-api-develop-integrations-lambda), against the offline Lambda service
 from __future__ import annotations
 
 import base64
-import io
 import json
 import textwrap
 import time
 import urllib.request
-import zipfile
 
 import pytest
 
 from lab.http_api import access_log, invoke_url
+from lab.stack import zip_files
 from tests.conformance.test_http_api_routing import http
+from tests.fixtures.common import trust
 
 HANDLERS = textwrap.dedent('''
     import base64, json, time
@@ -53,28 +53,19 @@ HANDLERS = textwrap.dedent('''
 ''')
 
 
-def _zip() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("handlers.py", HANDLERS)
-    return buf.getvalue()
-
-
 class LambdaApi:
     def __init__(self, cloud):
         self.cloud = cloud
         self.apigw = cloud.client("apigatewayv2")
         self.lam = cloud.client("lambda")
         self.role = cloud.client("iam").create_role(
-            RoleName="fn", AssumeRolePolicyDocument=json.dumps({
-                "Version": "2012-10-17", "Statement": [{
-                    "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-                    "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+            RoleName="fn",
+            AssumeRolePolicyDocument=trust("lambda.amazonaws.com"))["Role"]["Arn"]
         self.api_id = self.apigw.create_api(Name="fn-api", ProtocolType="HTTP")["ApiId"]
         self.apigw.create_stage(ApiId=self.api_id, StageName="$default")
         self.apigw.create_stage(ApiId=self.api_id, StageName="prod",
                                 StageVariables={"colour": "green"})
-        self._zip = _zip()
+        self._zip = zip_files({"handlers.py": HANDLERS})
 
     def route(self, route_key: str, handler: str, version: str = "2.0",
               timeout_ms: int | None = None, function_timeout: int = 10) -> None:

@@ -12,11 +12,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from lab.http_api import invoke_url
-
-TRUST_APIGATEWAY = json.dumps({"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"},
-    "Action": "sts:AssumeRole"}]})
+from lab.http_api import access_log, invoke_url
+from tests.fixtures.common import trust
 
 
 def http(url: str, method: str = "GET", body: bytes | None = None,
@@ -41,7 +38,8 @@ class RoutedApi:
         self.apigw = cloud.client("apigatewayv2")
         self.sqs = cloud.client("sqs")
         role = cloud.client("iam").create_role(
-            RoleName="apigw-to-sqs", AssumeRolePolicyDocument=TRUST_APIGATEWAY)["Role"]["Arn"]
+            RoleName="apigw-to-sqs",
+            AssumeRolePolicyDocument=trust("apigateway.amazonaws.com"))["Role"]["Arn"]
         self.queue_url = self.sqs.create_queue(QueueName="routes")["QueueUrl"]
         self.api_id = self.apigw.create_api(Name="routing", ProtocolType="HTTP")["ApiId"]
         self.integration_id = self.apigw.create_integration(
@@ -156,9 +154,8 @@ def test_request_goes_to_default_stage_when_no_stage_matches(clean_cloud):
     api = RoutedApi(clean_cloud, stages=("$default", "prod")).route("GET /{proxy+}")
     assert api.selected("GET", "/prod/x", stage="$default") == "GET /{proxy+}"  # stage prod
     assert api.selected("GET", "/beta/x", stage="$default") == "GET /{proxy+}"  # $default
-    records = json.loads(http(f"{clean_cloud.endpoint_url}/_lab/apigw/access-log?apiId="
-                              f"{api.api_id}")[2])["records"]
-    assert [r["stage"] for r in records] == ["prod", "$default"]
+    records = access_log(clean_cloud, api.api_id)
+    assert list(records["stage"]) == ["prod", "$default"]
 
 
 def test_api_without_any_stage_is_not_found(clean_cloud):

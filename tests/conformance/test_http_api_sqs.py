@@ -10,9 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from lab.http_api import access_log, invoke_url
-from tests.conformance.test_http_api_routing import TRUST_APIGATEWAY, http
-
-TRUST_LAMBDA = TRUST_APIGATEWAY.replace("apigateway.amazonaws.com", "lambda.amazonaws.com")
+from tests.conformance.test_http_api_routing import http
+from tests.fixtures.common import trust
 
 
 class SqsApi:
@@ -23,8 +22,9 @@ class SqsApi:
         self.apigw = cloud.client("apigatewayv2")
         self.sqs = cloud.client("sqs")
         self.iam = cloud.client("iam")
-        self.role = self.iam.create_role(RoleName="apigw-sqs",
-                                         AssumeRolePolicyDocument=TRUST_APIGATEWAY)["Role"]["Arn"]
+        self.role = self.iam.create_role(
+            RoleName="apigw-sqs",
+            AssumeRolePolicyDocument=trust("apigateway.amazonaws.com"))["Role"]["Arn"]
         self.queue_url = self.sqs.create_queue(QueueName=queue_name,
                                                Attributes=attributes or {})["QueueUrl"]
         self.api_id = self.apigw.create_api(Name="sqs", ProtocolType="HTTP")["ApiId"]
@@ -211,8 +211,8 @@ def test_role_that_does_not_exist_is_500(api):
 
 
 def test_role_not_trusted_by_apigateway_is_500(api):
-    lambda_role = api.iam.create_role(RoleName="for-lambda",
-                                      AssumeRolePolicyDocument=TRUST_LAMBDA)["Role"]["Arn"]
+    lambda_role = api.iam.create_role(RoleName="for-lambda", AssumeRolePolicyDocument=trust(
+        "lambda.amazonaws.com"))["Role"]["Arn"]
     api.integrate(role=lambda_role)
     status, _, body = api.post()
     assert (status, json.loads(body)) == (500, {"message": "Internal Server Error"})
@@ -224,9 +224,11 @@ def test_trust_policy_changes_and_role_deletion_apply_to_later_requests(api):
     made after earlier requests decides the next one."""
     api.integrate()
     assert api.post()[0] == 200
-    api.iam.update_assume_role_policy(RoleName="apigw-sqs", PolicyDocument=TRUST_LAMBDA)
+    api.iam.update_assume_role_policy(RoleName="apigw-sqs",
+                                      PolicyDocument=trust("lambda.amazonaws.com"))
     assert api.post()[0] == 500
-    api.iam.update_assume_role_policy(RoleName="apigw-sqs", PolicyDocument=TRUST_APIGATEWAY)
+    api.iam.update_assume_role_policy(RoleName="apigw-sqs",
+                                      PolicyDocument=trust("apigateway.amazonaws.com"))
     assert api.post()[0] == 200
     api.iam.delete_role(RoleName="apigw-sqs")
     status, _, body = api.post()

@@ -11,9 +11,9 @@ import json
 import re
 
 import pytest
-from botocore.exceptions import ClientError
 
 from lab.reports import parse_reports
+from tests.fixtures.common import client_error
 from tests.fixtures.lambda_ import (
     NO_RETRY,
     deploy,
@@ -33,13 +33,6 @@ def handler(event, context):
     print("handling", event)
     return {"event": event, "request_id": context.aws_request_id}
 """
-
-
-def error_of(call, **kwargs):
-    with pytest.raises(ClientError) as caught:
-        call(**kwargs)
-    err = caught.value.response
-    return err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"], err
 
 
 def test_cold_start_then_warm_start_init_duration_only_on_the_first(clean_cloud):
@@ -205,14 +198,15 @@ def test_function_error_is_200_unhandled_with_error_payload(cloud):
 
 def test_invoke_api_errors_in_aws_shape(cloud):
     lam = cloud.client("lambda", config=NO_RETRY)
-    code, status, _ = error_of(lam.invoke, FunctionName="does-not-exist", Payload=b"{}")
+    code, _, status = client_error(lam.invoke, FunctionName="does-not-exist", Payload=b"{}")
     assert (code, status) == ("ResourceNotFoundException", 404)
     name = deploy(cloud, ECHO)
-    code, status, _ = error_of(lam.invoke, FunctionName=name, Payload=b"x" * (6 * 1024 * 1024 + 1))
+    code, _, status = client_error(lam.invoke, FunctionName=name,
+                                   Payload=b"x" * (6 * 1024 * 1024 + 1))
     assert (code, status) == ("RequestTooLargeException", 413)
-    code, status, _ = error_of(lam.invoke, FunctionName=name, Payload=b"{not json")
+    code, _, status = client_error(lam.invoke, FunctionName=name, Payload=b"{not json")
     assert (code, status) == ("InvalidRequestContentException", 400)
-    code, status, _ = error_of(lam.invoke, FunctionName=name, Payload=b"{}", Qualifier="9")
+    code, _, status = client_error(lam.invoke, FunctionName=name, Payload=b"{}", Qualifier="9")
     assert (code, status) == ("ResourceNotFoundException", 404)
     dry = lam.invoke(FunctionName=name, InvocationType="DryRun")
     assert dry["StatusCode"] == 204
@@ -223,9 +217,9 @@ def test_non_python_runtime_is_a_clear_error_not_an_echo(cloud):
     name = deploy(cloud, "exports.handler = async () => 1;", Runtime="nodejs20.x",
                   handler="index.handler")
     lam = cloud.client("lambda", config=NO_RETRY)
-    code, status, err = error_of(lam.invoke, FunctionName=name, Payload=b"{}")
+    code, message, status = client_error(lam.invoke, FunctionName=name, Payload=b"{}")
     assert (code, status) == ("InvalidRuntimeException", 502)
-    assert "nodejs20.x" in err["Error"]["Message"]
+    assert "nodejs20.x" in message
     health = cloud.health()
     assert "project's interpreter" in health["lambda"]["python_runtimes"]
 

@@ -14,11 +14,11 @@ import uuid
 
 import pytest
 
+from tests.fixtures.common import unique_queue
+
 
 def _fifo(sqs, **attributes):
-    attrs = {"FifoQueue": "true", **{k: str(v) for k, v in attributes.items()}}
-    return sqs.create_queue(QueueName=f"f-{uuid.uuid4().hex[:8]}.fifo",
-                            Attributes=attrs)["QueueUrl"]
+    return unique_queue(sqs, "f", fifo=True, **attributes)
 
 
 def _bodies(resp):
@@ -122,7 +122,7 @@ def test_every_fifo_message_carries_an_increasing_sequence_number(cloud):
 
 def test_sender_id_is_the_callers_principal_id(cloud):
     sqs = cloud.client("sqs")
-    url = sqs.create_queue(QueueName=f"s-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    url = unique_queue(sqs, "s")
     sqs.send_message(QueueUrl=url, MessageBody="who")
     msg = sqs.receive_message(QueueUrl=url, MessageSystemAttributeNames=["SenderId"])
     caller = cloud.client("sts").get_caller_identity()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.request
 import uuid
 
 import pandas as pd
@@ -18,12 +17,12 @@ import pytest
 from lab.lifecycle import BASE_COLUMNS, LifecycleUnavailable, fetch_lifecycle
 from lab.offline.server import LabServer
 from lab.targets import OfflineTarget
+from tests.fixtures.common import queue_arn, unique_queue
 
 
 def test_a_retried_message_has_sent_received_visible_again_received_deleted(cloud):
     sqs = cloud.client("sqs")
-    url = sqs.create_queue(QueueName=f"life-{uuid.uuid4().hex[:8]}",
-                           Attributes={"VisibilityTimeout": "1"})["QueueUrl"]
+    url = unique_queue(sqs, "life", VisibilityTimeout=1)
     message_id = sqs.send_message(QueueUrl=url, MessageBody="x")["MessageId"]
     sqs.receive_message(QueueUrl=url)
     msg = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5)["Messages"][0]
@@ -46,12 +45,10 @@ def test_a_retried_message_has_sent_received_visible_again_received_deleted(clou
 
 def test_dlq_moves_are_recorded_on_both_queues(cloud):
     sqs = cloud.client("sqs")
-    dlq = sqs.create_queue(QueueName=f"life-dlq-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])[
-        "Attributes"]["QueueArn"]
-    src = sqs.create_queue(QueueName=f"life-src-{uuid.uuid4().hex[:8]}", Attributes={
-        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})}
-    )["QueueUrl"]
+    dlq = unique_queue(sqs, "life-dlq")
+    dlq_arn = queue_arn(sqs, dlq)
+    src = unique_queue(sqs, "life-src", RedrivePolicy=json.dumps(
+        {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1}))
     sqs.send_message(QueueUrl=src, MessageBody="poison")
     sqs.receive_message(QueueUrl=src, VisibilityTimeout=0)
     sqs.receive_message(QueueUrl=src, VisibilityTimeout=0)  # count 1 = max: moves instead
@@ -122,8 +119,7 @@ def test_reset_forgets_lifecycle_and_deduplication(in_process):
 
 
 def test_health_lists_the_active_sqs_fixes(cloud):
-    with urllib.request.urlopen(f"{cloud.endpoint_url}/_lab/health", timeout=5) as resp:
-        fixes = json.load(resp)["sqs_fixes"]
+    fixes = cloud.health()["sqs_fixes"]
     assert fixes["moto_verified"] == "5.2.5"
     assert fixes["moto_source_changed"] == []
     assert {"message_store", "send_message", "message_size", "redrive_allow_policy"} \
@@ -146,8 +142,7 @@ def test_moto_is_the_version_the_sqs_fixes_were_verified_against():
 
 def test_visible_again_is_recorded_at_the_expiry_even_without_a_poll(cloud):
     sqs = cloud.client("sqs")
-    url = sqs.create_queue(QueueName=f"life-{uuid.uuid4().hex[:8]}",
-                           Attributes={"VisibilityTimeout": "1"})["QueueUrl"]
+    url = unique_queue(sqs, "life", VisibilityTimeout=1)
     sqs.send_message(QueueUrl=url, MessageBody="x")
     sqs.receive_message(QueueUrl=url)
     time.sleep(1.2)
@@ -161,7 +156,7 @@ def test_change_visibility_of_a_message_not_in_flight_is_refused(cloud):
     from botocore.exceptions import ClientError
 
     sqs = cloud.client("sqs")
-    url = sqs.create_queue(QueueName=f"cv-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    url = unique_queue(sqs, "cv")
     sqs.send_message(QueueUrl=url, MessageBody="x")
     handle = sqs.receive_message(QueueUrl=url, VisibilityTimeout=0)["Messages"][0][
         "ReceiptHandle"]

@@ -8,24 +8,11 @@ attributes included, must not exceed the queue's MaximumMessageSize (default and
 
 from __future__ import annotations
 
-import uuid
-
-import pytest
-from botocore.exceptions import ClientError
+from tests.fixtures.common import client_error, unique_queue
 
 
 def _queue(sqs, **attributes):
-    return sqs.create_queue(QueueName=f"size-{uuid.uuid4().hex[:8]}",
-                            Attributes={k: str(v) for k, v in attributes.items()})["QueueUrl"]
-
-
-def _rejected(call, code):
-    with pytest.raises(ClientError) as info:
-        call()
-    err = info.value.response
-    assert err["Error"]["Code"] == code
-    assert err["ResponseMetadata"]["HTTPStatusCode"] == 400
-    return err["Error"]["Message"]
+    return unique_queue(sqs, "size", **attributes)
 
 
 def test_default_maximum_message_size_is_one_mebibyte(cloud):
@@ -39,8 +26,9 @@ def test_body_size_counts_utf8_bytes_not_characters(cloud):
     sqs = cloud.client("sqs")
     url = _queue(sqs, MaximumMessageSize=1024)
     sqs.send_message(QueueUrl=url, MessageBody="é" * 512)  # 1,024 bytes: fits
-    message = _rejected(lambda: sqs.send_message(QueueUrl=url, MessageBody="é" * 513),
-                        "InvalidParameterValue")  # 513 characters but 1,026 bytes
+    code, message, status = client_error(  # 513 characters but 1,026 bytes
+        sqs.send_message, QueueUrl=url, MessageBody="é" * 513)
+    assert (code, status) == ("InvalidParameterValue", 400)
     assert message == ("One or more parameters are invalid. Reason: Message must be "
                        "shorter than 1024 bytes.")
 
@@ -52,12 +40,12 @@ def test_message_attributes_count_towards_the_size(cloud):
     fits = {"k": {"DataType": "String", "StringValue": "v" * 17}}
     sqs.send_message(QueueUrl=url, MessageBody="b" * 1000, MessageAttributes=fits)
     too_big = {"k": {"DataType": "String", "StringValue": "v" * 18}}
-    _rejected(lambda: sqs.send_message(QueueUrl=url, MessageBody="b" * 1000,
-                                       MessageAttributes=too_big), "InvalidParameterValue")
+    assert client_error(sqs.send_message, QueueUrl=url, MessageBody="b" * 1000,
+                        MessageAttributes=too_big)[::2] == ("InvalidParameterValue", 400)
     binary = {"bin": {"DataType": "Binary", "BinaryValue": b"\x00" * 19}}  # 3+6+19 = 28
     sqs.send_message(QueueUrl=url, MessageBody="b" * 996, MessageAttributes=binary)
-    _rejected(lambda: sqs.send_message(QueueUrl=url, MessageBody="b" * 997,
-                                       MessageAttributes=binary), "InvalidParameterValue")
+    assert client_error(sqs.send_message, QueueUrl=url, MessageBody="b" * 997,
+                        MessageAttributes=binary)[::2] == ("InvalidParameterValue", 400)
 
 
 def test_a_batch_may_carry_at_most_one_mebibyte_in_total(cloud):
@@ -66,11 +54,11 @@ def test_a_batch_may_carry_at_most_one_mebibyte_in_total(cloud):
     half = "x" * 524_288
     sqs.send_message_batch(QueueUrl=url, Entries=[
         {"Id": "a", "MessageBody": half}, {"Id": "b", "MessageBody": half}])  # exactly 1 MiB
-    message = _rejected(lambda: sqs.send_message_batch(QueueUrl=url, Entries=[
+    code, message, status = client_error(sqs.send_message_batch, QueueUrl=url, Entries=[
         {"Id": "a", "MessageBody": half},
         {"Id": "b", "MessageBody": half,
-         "MessageAttributes": {"k": {"DataType": "String", "StringValue": "v"}}}]),
-        "AWS.SimpleQueueService.BatchRequestTooLong")
+         "MessageAttributes": {"k": {"DataType": "String", "StringValue": "v"}}}])
+    assert (code, status) == ("AWS.SimpleQueueService.BatchRequestTooLong", 400)
     assert "1048576" in message
     attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
     assert attrs["Attributes"]["ApproximateNumberOfMessages"] == "2"  # nothing of the 2nd batch

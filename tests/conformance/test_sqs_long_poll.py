@@ -10,17 +10,16 @@ from __future__ import annotations
 import os
 import threading
 import time
-import uuid
+
+from tests.fixtures.common import unique_queue
 
 LATE_TOLERANCE_S = 0.150
 
 
 def _queue(sqs, fifo=False, **attributes):
-    name = f"lp-{uuid.uuid4().hex[:8]}" + (".fifo" if fifo else "")
-    attrs = {k: str(v) for k, v in attributes.items()}
     if fifo:
-        attrs.update(FifoQueue="true", ContentBasedDeduplication="true")
-    return sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
+        attributes["ContentBasedDeduplication"] = "true"
+    return unique_queue(sqs, "lp", fifo=fifo, **attributes)
 
 
 def test_long_poll_returns_as_soon_as_a_message_arrives(cloud):

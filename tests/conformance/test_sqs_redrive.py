@@ -14,27 +14,19 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 
 import pytest
-from botocore.exceptions import ClientError
+
+from tests.fixtures.common import client_error, queue_arn, unique_queue, wait_until
 
 
 def _queue(sqs, prefix="q", **attributes):
-    url = sqs.create_queue(QueueName=f"{prefix}-{uuid.uuid4().hex[:8]}",
-                           Attributes={k: str(v) for k, v in attributes.items()})["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
-    return url, arn["Attributes"]["QueueArn"]
+    url = unique_queue(sqs, prefix, **attributes)
+    return url, queue_arn(sqs, url)
 
 
 def _redrive(dlq_arn, max_receive_count=1):
     return json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receive_count})
-
-
-def _error(call):
-    with pytest.raises(ClientError) as info:
-        call()
-    return info.value.response
 
 
 def test_redrive_allow_policy_is_returned_by_get_queue_attributes(cloud):
@@ -51,10 +43,10 @@ def test_deny_all_refuses_every_source_queue(cloud):
     sqs = cloud.client("sqs")
     _, dlq_arn = _queue(sqs, "dlq", RedriveAllowPolicy=json.dumps({"redrivePermission": "denyAll"}))
     src, _ = _queue(sqs, "src")
-    err = _error(lambda: sqs.set_queue_attributes(
+    err = client_error(lambda: sqs.set_queue_attributes(
         QueueUrl=src, Attributes={"RedrivePolicy": _redrive(dlq_arn)}))
-    assert err["Error"]["Code"] == "InvalidParameterValue"
-    assert err["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert err.code == "InvalidParameterValue"
+    assert err.status == 400
     assert "RedrivePolicy" not in sqs.get_queue_attributes(
         QueueUrl=src, AttributeNames=["All"])["Attributes"]
 
@@ -66,9 +58,9 @@ def test_by_queue_allows_only_the_listed_source_queues(cloud):
     _, dlq_arn = _queue(sqs, "dlq", RedriveAllowPolicy=json.dumps(
         {"redrivePermission": "byQueue", "sourceQueueArns": [allowed_arn]}))
     sqs.set_queue_attributes(QueueUrl=allowed, Attributes={"RedrivePolicy": _redrive(dlq_arn)})
-    err = _error(lambda: sqs.set_queue_attributes(
+    err = client_error(lambda: sqs.set_queue_attributes(
         QueueUrl=other, Attributes={"RedrivePolicy": _redrive(dlq_arn)}))
-    assert err["Error"]["Code"] == "InvalidParameterValue"
+    assert err.code == "InvalidParameterValue"
 
 
 @pytest.mark.parametrize("policy", [
@@ -78,8 +70,8 @@ def test_by_queue_allows_only_the_listed_source_queues(cloud):
 ])
 def test_an_invalid_redrive_allow_policy_is_rejected(cloud, policy):
     sqs = cloud.client("sqs")
-    err = _error(lambda: _queue(sqs, "dlq", RedriveAllowPolicy=json.dumps(policy)))
-    assert err["Error"]["Code"] == "InvalidParameterValue"
+    err = client_error(lambda: _queue(sqs, "dlq", RedriveAllowPolicy=json.dumps(policy)))
+    assert err.code == "InvalidParameterValue"
 
 
 def _dead_letter(sqs, count, max_receive_count=1):
@@ -101,12 +93,10 @@ def _depth(sqs, url) -> int:
 
 
 def _wait_status(sqs, source_arn, status, timeout=20.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
+    def task():
         result = sqs.list_message_move_tasks(SourceArn=source_arn)["Results"][0]
-        if result["Status"] == status or time.monotonic() > deadline:
-            return result
-        time.sleep(0.05)
+        return result if result["Status"] == status else None
+    return wait_until(task, timeout, what=f"move task {status}")
 
 
 def test_a_message_received_more_than_max_receive_count_times_moves_to_the_dlq(cloud):
@@ -171,29 +161,29 @@ def test_cancel_stops_a_running_task_and_leaves_the_rest_in_the_dlq(cloud):
 def test_move_task_errors_have_aws_codes_and_messages(cloud):
     sqs = cloud.client("sqs")
     plain, plain_arn = _queue(sqs, "plain")
-    err = _error(lambda: sqs.start_message_move_task(SourceArn=plain_arn))
-    assert (err["Error"]["Code"], err["Error"]["Message"]) == (
+    err = client_error(lambda: sqs.start_message_move_task(SourceArn=plain_arn))
+    assert (err.code, err.message) == (
         "InvalidParameterValue", "Source queue must be configured as a Dead Letter Queue.")
     _, _, _, dlq_arn = _dead_letter(sqs, 3)
-    err = _error(lambda: sqs.start_message_move_task(
+    err = client_error(lambda: sqs.start_message_move_task(
         SourceArn=dlq_arn, DestinationArn=plain_arn + "doesntexist"))
-    assert err["Error"]["Code"] == "ResourceNotFoundException"
-    assert err["ResponseMetadata"]["HTTPStatusCode"] == 404
-    err = _error(lambda: sqs.start_message_move_task(
+    assert err.code == "ResourceNotFoundException"
+    assert err.status == 404
+    err = client_error(lambda: sqs.start_message_move_task(
         SourceArn=dlq_arn, DestinationArn=plain_arn, MaxNumberOfMessagesPerSecond=501))
-    assert err["Error"]["Code"] == "InvalidParameterValue"
+    assert err.code == "InvalidParameterValue"
     sqs.start_message_move_task(SourceArn=dlq_arn, DestinationArn=plain_arn,
                                 MaxNumberOfMessagesPerSecond=1)
-    err = _error(lambda: sqs.start_message_move_task(SourceArn=dlq_arn,
+    err = client_error(lambda: sqs.start_message_move_task(SourceArn=dlq_arn,
                                                      DestinationArn=plain_arn))
-    assert err["Error"]["Message"] == ("There is already a task running. Only one active task "
+    assert err.message == ("There is already a task running. Only one active task "
                                        "is allowed for a source queue arn at a given time.")
-    err = _error(lambda: sqs.cancel_message_move_task(TaskHandle="foobared"))
-    assert (err["Error"]["Code"], err["Error"]["Message"]) == (
+    err = client_error(lambda: sqs.cancel_message_move_task(TaskHandle="foobared"))
+    assert (err.code, err.message) == (
         "InvalidParameterValue", "Value for parameter TaskHandle is invalid.")
-    err = _error(lambda: sqs.list_message_move_tasks(
+    err = client_error(lambda: sqs.list_message_move_tasks(
         SourceArn="arn:aws:sqs:us-east-1:123456789012:missing"))
-    assert err["Error"]["Code"] == "ResourceNotFoundException"
+    assert err.code == "ResourceNotFoundException"
     handle = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]["TaskHandle"]
     sqs.cancel_message_move_task(TaskHandle=handle)
 

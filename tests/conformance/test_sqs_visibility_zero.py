@@ -3,14 +3,12 @@ returns each message at most once (SQS API reference, ReceiveMessage)."""
 
 from __future__ import annotations
 
-import uuid
+from tests.fixtures.common import unique_queue
 
 
 def _queue(cloud, **attributes):
     sqs = cloud.client("sqs")
-    url = sqs.create_queue(QueueName=f"vt0-{uuid.uuid4().hex[:8]}",
-                           Attributes={k: str(v) for k, v in attributes.items()})["QueueUrl"]
-    return sqs, url
+    return sqs, unique_queue(sqs, "vt0", **attributes)
 
 
 def test_a_receive_with_visibility_timeout_zero_returns_each_message_once(cloud):
@@ -40,9 +38,8 @@ def test_a_queue_with_visibility_timeout_zero_returns_each_message_once_per_rece
 
 def test_fifo_with_visibility_timeout_zero_keeps_group_order_without_repeats(cloud):
     sqs = cloud.client("sqs")
-    url = sqs.create_queue(QueueName=f"vt0-{uuid.uuid4().hex[:8]}.fifo",
-                           Attributes={"FifoQueue": "true", "VisibilityTimeout": "0",
-                                       "ContentBasedDeduplication": "true"})["QueueUrl"]
+    url = unique_queue(sqs, "vt0", fifo=True, VisibilityTimeout=0,
+                       ContentBasedDeduplication=True)
     for body in ("1", "2", "3"):
         sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId="g")
     got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]

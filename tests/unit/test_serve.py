@@ -16,28 +16,7 @@ import pytest
 
 from lab.offline.process import ServeProcess
 from lab.targets import OfflineTarget
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # a zombie still answers kill(0); it is gone for our purposes once it is not running
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(")")[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
-def _wait_gone(pid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not _pid_alive(pid):
-            return True
-        time.sleep(0.05)
-    return False
+from tests.fixtures.common import pid_alive, wait_until
 
 
 def test_starts_and_answers_within_two_seconds():
@@ -118,11 +97,11 @@ def test_no_process_is_left_behind_when_the_parent_is_killed():
     try:
         pid_text, url = parent.stdout.readline().split()
         serve_pid = int(pid_text)
-        assert _pid_alive(serve_pid)
+        assert pid_alive(serve_pid)
     finally:
         parent.kill()  # SIGKILL: no atexit, no cleanup code runs in the parent
         parent.wait()
-    assert _wait_gone(serve_pid, timeout=5), "lab serve outlived its parent"
+    wait_until(lambda: not pid_alive(serve_pid), 5, what="lab serve to exit with its parent")
     port = int(url.rsplit(":", 1)[1])
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", port))  # the port is free again
