@@ -10,19 +10,13 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from tests.fixtures.common import client_error
 from tests.fixtures.esm import create_mapping, deploy, make_queue, wait_for_state
 
 
 @pytest.fixture
 def fn(clean_cloud):
     return deploy(clean_cloud, timeout=3)
-
-
-def error_of(call, **kwargs) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as caught:
-        call(**kwargs)
-    err = caught.value.response
-    return err["Error"]["Code"], err["Error"]["Message"], err["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def test_create_returns_creating_then_enabled_with_lambdas_shape(clean_cloud, fn):
@@ -98,7 +92,7 @@ def test_create_validation_errors(clean_cloud, fn, kwargs, code, message):
     _, arn, _ = make_queue(clean_cloud)
     # the server's own checks, not botocore's client-side ones
     lam = clean_cloud.client("lambda", config=Config(parameter_validation=False))
-    got = error_of(lam.create_event_source_mapping, FunctionName=fn.name,
+    got = client_error(lam.create_event_source_mapping, FunctionName=fn.name,
                    EventSourceArn=arn, **kwargs)
     assert got == (code, message, 400)
 
@@ -106,11 +100,11 @@ def test_create_validation_errors(clean_cloud, fn, kwargs, code, message):
 def test_fifo_limits_batch_size_to_10_and_has_no_batching_window(clean_cloud, fn):
     _, arn, _ = make_queue(clean_cloud, fifo=True)
     lam = clean_cloud.client("lambda")
-    code, message, status = error_of(lam.create_event_source_mapping, FunctionName=fn.name,
+    code, message, status = client_error(lam.create_event_source_mapping, FunctionName=fn.name,
                                      EventSourceArn=arn, BatchSize=11)
     assert (code, status) == ("InvalidParameterValueException", 400)
     assert "10" in message
-    assert error_of(lam.create_event_source_mapping, FunctionName=fn.name,
+    assert client_error(lam.create_event_source_mapping, FunctionName=fn.name,
                     EventSourceArn=arn, BatchSize=5, MaximumBatchingWindowInSeconds=1) == (
         "InvalidParameterValueException", "Batching window is not supported for FIFO queues",
         400)
@@ -121,14 +115,14 @@ def test_function_timeout_must_not_exceed_the_queue_visibility_timeout(clean_clo
     slow = deploy(clean_cloud, timeout=60)
     _, arn, _ = make_queue(clean_cloud, visibility=30)
     lam = clean_cloud.client("lambda")
-    assert error_of(lam.create_event_source_mapping, FunctionName=slow.name,
+    assert client_error(lam.create_event_source_mapping, FunctionName=slow.name,
                     EventSourceArn=arn) == (
         "InvalidParameterValueException",
         "Queue visibility timeout: 30 seconds is less than Function timeout: 60 seconds", 400)
     ok = deploy(clean_cloud, timeout=30)  # equal is allowed
     mapping = create_mapping(clean_cloud, ok, arn)
     # ... and checked again on update, against the new function
-    assert error_of(lam.update_event_source_mapping, UUID=mapping["UUID"],
+    assert client_error(lam.update_event_source_mapping, UUID=mapping["UUID"],
                     FunctionName=slow.name)[1] == (
         "Queue visibility timeout: 30 seconds is less than Function timeout: 60 seconds")
 
@@ -136,24 +130,24 @@ def test_function_timeout_must_not_exceed_the_queue_visibility_timeout(clean_clo
 def test_unknown_function_queue_and_mapping(clean_cloud, fn):
     lam = clean_cloud.client("lambda")
     _, arn, _ = make_queue(clean_cloud)
-    code, message, status = error_of(lam.create_event_source_mapping,
+    code, message, status = client_error(lam.create_event_source_mapping,
                                      FunctionName="no-such-fn", EventSourceArn=arn)
     assert (code, status) == ("ResourceNotFoundException", 404)
     assert message == ("Function not found: arn:aws:lambda:us-east-1:123456789012:"
                        "function:no-such-fn")
-    code, _, status = error_of(lam.create_event_source_mapping, FunctionName=fn.name,
+    code, _, status = client_error(lam.create_event_source_mapping, FunctionName=fn.name,
                                EventSourceArn=arn + "-missing")
     assert (code, status) == ("InvalidParameterValueException", 400)
     missing = "00000000-0000-0000-0000-000000000000"
     for call in (lam.get_event_source_mapping, lam.delete_event_source_mapping):
-        assert error_of(call, UUID=missing) == (
+        assert client_error(call, UUID=missing) == (
             "ResourceNotFoundException", "The resource you requested does not exist.", 404)
 
 
 def test_a_second_mapping_for_the_same_queue_and_function_conflicts(clean_cloud, fn):
     _, arn, _ = make_queue(clean_cloud)
     first = create_mapping(clean_cloud, fn, arn)
-    code, message, status = error_of(clean_cloud.client("lambda").create_event_source_mapping,
+    code, message, status = client_error(clean_cloud.client("lambda").create_event_source_mapping,
                                      FunctionName=fn.name, EventSourceArn=arn)
     assert (code, status) == ("ResourceConflictException", 409)
     assert message.endswith(f"Please update or delete the existing mapping with UUID "
@@ -187,7 +181,7 @@ def test_update_moves_through_updating_disabling_enabling(clean_cloud, fn):
     updated = lam.update_event_source_mapping(UUID=uid, BatchSize=5)
     assert updated["ResponseMetadata"]["HTTPStatusCode"] == 202
     assert updated["State"] == "Updating" and updated["BatchSize"] == 5
-    assert error_of(lam.update_event_source_mapping, UUID=uid, BatchSize=6)[0] == \
+    assert client_error(lam.update_event_source_mapping, UUID=uid, BatchSize=6)[0] == \
         "ResourceInUseException"
     wait_for_state(clean_cloud, uid, "Enabled")
     assert lam.update_event_source_mapping(UUID=uid, Enabled=False)["State"] == "Disabling"
@@ -195,7 +189,7 @@ def test_update_moves_through_updating_disabling_enabling(clean_cloud, fn):
     assert lam.update_event_source_mapping(UUID=uid, Enabled=True)["State"] == "Enabling"
     wait_for_state(clean_cloud, uid, "Enabled")
     # BatchSize > 10 needs a window on update too
-    assert error_of(lam.update_event_source_mapping, UUID=uid, BatchSize=50)[1] == (
+    assert client_error(lam.update_event_source_mapping, UUID=uid, BatchSize=50)[1] == (
         "Maximum batch window in seconds must be greater than 0 if maximum batch size is "
         "greater than 10")
     # removing the concurrency cap: ScalingConfig without MaximumConcurrency

@@ -20,8 +20,8 @@ from tests.fixtures.esm import (
     create_mapping,
     deploy,
     drained,
-    lab_get,
     make_queue,
+    run_backlog,
     send_batch,
     stats,
     wait_until,
@@ -108,12 +108,9 @@ def test_a_function_error_returns_the_whole_batch_after_the_visibility_timeout(
 def test_report_batch_item_failures_returns_only_the_reported_messages(clean_cloud):
     fn = deploy(clean_cloud, mode="report", timeout=1)
     url, arn, _ = make_queue(clean_cloud, visibility=1)
-    mapping = create_mapping(clean_cloud, fn, arn, FunctionResponseTypes=[
-        "ReportBatchItemFailures"], Enabled=False)
-    ids = send_batch(clean_cloud, url, [{"n": 0}, {"n": 1, "fail": 1}, {"n": 2},
-                                        {"n": 3, "fail": 2}, {"n": 4}])
-    clean_cloud.client("lambda").update_event_source_mapping(UUID=mapping["UUID"], Enabled=True)
-    wait_until(lambda: drained(clean_cloud, url), 30, what="queue drained")
+    ids = run_backlog(clean_cloud, fn, url, arn, [{"n": 0}, {"n": 1, "fail": 1}, {"n": 2},
+                                                  {"n": 3, "fail": 2}, {"n": 4}], 30,
+                      FunctionResponseTypes=["ReportBatchItemFailures"])["message_ids"]
     deliveries = Counter(i for i, _ in fn.seen())
     assert deliveries == {ids[0]: 1, ids[1]: 2, ids[2]: 1, ids[3]: 3, ids[4]: 1}
 
@@ -178,14 +175,12 @@ def test_fifo_keeps_order_within_a_group_across_retries_and_other_groups_flow(cl
     visibility = 2
     fn = deploy(clean_cloud, mode="fifo", timeout=1)
     url, arn, _ = make_queue(clean_cloud, visibility=visibility, fifo=True)
-    mapping = create_mapping(clean_cloud, fn, arn, BatchSize=1, Enabled=False,
-                             FunctionResponseTypes=["ReportBatchItemFailures"])
     bodies = [{"g": "A", "n": n, **({"fail": 1} if n == 1 else {})} for n in range(4)]
     bodies += [{"g": "B", "n": n} for n in range(4)]
-    send_batch(clean_cloud, url, bodies, MessageGroupId=lambda i: bodies[i]["g"],
-               MessageDeduplicationId=lambda i: f"d{i}")
-    clean_cloud.client("lambda").update_event_source_mapping(UUID=mapping["UUID"], Enabled=True)
-    wait_until(lambda: drained(clean_cloud, url), 30, what="queue drained")
+    run_backlog(clean_cloud, fn, url, arn, bodies, 30, BatchSize=1,
+                FunctionResponseTypes=["ReportBatchItemFailures"],
+                message={"MessageGroupId": lambda i: bodies[i]["g"],
+                         "MessageDeduplicationId": lambda i: f"d{i}"})
     done: dict[str, list[int]] = {"A": [], "B": []}
     done_at: dict[str, list[float]] = {"A": [], "B": []}
     failed_at = None
@@ -207,13 +202,10 @@ def test_fifo_keeps_order_within_a_group_across_retries_and_other_groups_flow(cl
 def test_fifo_stop_at_first_failure_keeps_order_with_batches(clean_cloud):
     fn = deploy(clean_cloud, mode="fifo", timeout=1)
     url, arn, _ = make_queue(clean_cloud, visibility=1, fifo=True)
-    mapping = create_mapping(clean_cloud, fn, arn, BatchSize=10, Enabled=False,
-                             FunctionResponseTypes=["ReportBatchItemFailures"])
     bodies = [{"n": n, **({"fail": 1} if n in (2, 6) else {})} for n in range(10)]
-    send_batch(clean_cloud, url, bodies, MessageGroupId="g",
-               MessageDeduplicationId=lambda i: f"d{i}")
-    clean_cloud.client("lambda").update_event_source_mapping(UUID=mapping["UUID"], Enabled=True)
-    wait_until(lambda: drained(clean_cloud, url), 30, what="queue drained")
+    run_backlog(clean_cloud, fn, url, arn, bodies, 30, BatchSize=10,
+                FunctionResponseTypes=["ReportBatchItemFailures"],
+                message={"MessageGroupId": "g", "MessageDeduplicationId": lambda i: f"d{i}"})
     processed = []
     for inv in fn.invocations():
         processed += [json.loads(b)["n"] for i, b in zip(inv["ids"], inv["bodies"],
@@ -306,7 +298,7 @@ def test_receives_are_labelled_with_the_mapping_and_invocation_in_the_lifecycle(
     mapping = create_mapping(clean_cloud, fn, arn)
     [mid] = send_batch(clean_cloud, url, [{"n": 1}])
     wait_until(lambda: drained(clean_cloud, url), 20, what="processed")
-    events = lab_get(clean_cloud, f"/_lab/sqs/lifecycle?message_id={mid}")
+    events = fetch_lifecycle(clean_cloud, url, mid).to_dict("records")
     kinds = [e["event"] for e in events]
     assert kinds[0] == "sent" and "received" in kinds and kinds[-1] == "deleted"
     received = next(e for e in events if e["event"] == "received")

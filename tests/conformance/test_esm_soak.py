@@ -16,14 +16,11 @@ import time
 from collections import defaultdict
 
 from tests.fixtures.esm import (
-    create_mapping,
     deploy,
-    drained,
     lab_post,
     make_queue,
-    send_batch,
+    run_backlog,
     stats,
-    wait_until,
 )
 
 TOTAL = 5_000
@@ -49,12 +46,11 @@ def test_soak_5000_messages_none_lost_duplicates_explained(clean_cloud):
         elif n in crashers:
             body["crash"] = 1
         bodies.append(body)
-    mapping = create_mapping(clean_cloud, fn, arn, BatchSize=10, Enabled=False,
-                             FunctionResponseTypes=["ReportBatchItemFailures"],
-                             ScalingConfig={"MaximumConcurrency": 8})
-    ids = send_batch(clean_cloud, url, bodies)
-    clean_cloud.client("lambda").update_event_source_mapping(UUID=mapping["UUID"], Enabled=True)
-    wait_until(lambda: drained(clean_cloud, url), 150, interval=0.5, what="source drained")
+    backlog = run_backlog(clean_cloud, fn, url, arn, bodies, 150, interval=0.5,
+                          invocations=False, BatchSize=10,
+                          FunctionResponseTypes=["ReportBatchItemFailures"],
+                          ScalingConfig={"MaximumConcurrency": 8})
+    ids = backlog["message_ids"]
 
     sqs = clean_cloud.client("sqs")
     in_dlq = set()
@@ -97,7 +93,7 @@ def test_soak_5000_messages_none_lost_duplicates_explained(clean_cloud):
     assert extra == sum(by_cause.values())
     assert by_cause["crashed_batch"] >= CRASHERS  # each crash returned its whole batch
     assert by_cause["reported_failed"] > 0.05 * TOTAL
-    got = stats(clean_cloud, mapping["UUID"], invocations=False)
+    got = stats(clean_cloud, backlog["uuid"], invocations=False)
     elapsed = time.monotonic() - started
     print(json.dumps({"messages": TOTAL, "processed": len(succeeded), "dlq": len(in_dlq),
                       "redeliveries": extra, "by_cause": dict(by_cause),
