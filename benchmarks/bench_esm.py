@@ -10,14 +10,15 @@
 
 from __future__ import annotations
 
-import io
-import json
 import os
 import statistics
 import tempfile
 import time
-import uuid
-import zipfile
+
+from benchmarks._stats import percentile
+from tests.fixtures.common import wait_until
+from tests.fixtures.esm import make_queue, run_backlog, wait_for_state
+from tests.fixtures.lambda_ import deploy
 
 LATENCY_TARGET = 3.0
 DEPTH_TARGET = 1.5
@@ -39,49 +40,12 @@ def handler(event, context):
 
 
 def _deploy(cloud, env: dict) -> str:
-    iam, lam = cloud.client("iam"), cloud.client("lambda")
-    name = f"bench-esm-{uuid.uuid4().hex[:8]}"
-    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("handler.py", HANDLER)
-    lam.create_function(FunctionName=name, Runtime="python3.12", Role=role,
-                        Handler="handler.handler", Code={"ZipFile": buf.getvalue()},
-                        Timeout=10, Environment={"Variables": env})
-    return name
+    return deploy(cloud, HANDLER, Timeout=10, Environment={"Variables": env})
 
 
 def _queue(cloud) -> tuple[str, str]:
-    sqs = cloud.client("sqs")
-    url = sqs.create_queue(QueueName=f"bench-{uuid.uuid4().hex[:8]}",
-                           Attributes={"VisibilityTimeout": "60"})["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
-    return url, arn["Attributes"]["QueueArn"]
-
-
-def _wait(predicate, timeout: float, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("benchmark step timed out")
-        time.sleep(interval)
-
-
-def _state(lam, uid: str, state: str) -> None:
-    _wait(lambda: lam.get_event_source_mapping(UUID=uid)["State"] == state, 30)
-
-
-def _stats(cloud, uid: str) -> dict:
-    import urllib.request
-
-    with urllib.request.urlopen(f"{cloud.endpoint_url}/_lab/esm/stats?uuid={uid}",
-                                timeout=30) as resp:
-        return json.load(resp)
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    url, arn, _ = make_queue(cloud, visibility=60)
+    return url, arn
 
 
 def latency(cloud) -> tuple[dict, bool]:
@@ -101,17 +65,18 @@ def latency(cloud) -> tuple[dict, bool]:
     url, arn = _queue(cloud)
     uid = lam.create_event_source_mapping(FunctionName=fn, EventSourceArn=arn,
                                           BatchSize=10)["UUID"]
-    _state(lam, uid, "Enabled")
+    wait_for_state(cloud, uid, "Enabled")
     for i in range(10):  # warm the environments (cold starts are not the ESM's overhead)
         sqs.send_message(QueueUrl=url, MessageBody=f"warm-{i}")
-    _wait(lambda: sum(1 for _ in open(log)) >= 10, 60)
+    wait_until(lambda: sum(1 for _ in open(log)) >= 10, 60, what="10 warm-up records")
     sent_at = {}
     for i in range(LATENCY_SAMPLES):
         body = f"m-{i}"
         sent_at[body] = time.time()
         sqs.send_message(QueueUrl=url, MessageBody=body)
         time.sleep(LIGHT_RATE_GAP_S)
-    _wait(lambda: sum(1 for _ in open(log)) >= 10 + LATENCY_SAMPLES, 60)
+    wait_until(lambda: sum(1 for _ in open(log)) >= 10 + LATENCY_SAMPLES, 60,
+               what="every sample's record")
     started = {}
     with open(log) as fh:
         for line in fh:
@@ -119,7 +84,7 @@ def latency(cloud) -> tuple[dict, bool]:
             started[body] = float(t)
     os.unlink(log)
     e2e = [(started[b] - sent_at[b]) * 1000 for b in sent_at]
-    p50, p99 = statistics.median(e2e), _pct(e2e, 0.99)
+    p50, p99 = statistics.median(e2e), percentile(e2e, 0.99)
     ratio = p50 / send_p50
     ok = ratio <= LATENCY_TARGET
     print(f"SendMessage p50 (floor): {send_p50:.2f} ms over {LATENCY_SAMPLES} calls")
@@ -132,22 +97,10 @@ def latency(cloud) -> tuple[dict, bool]:
 
 
 def drain(cloud, fn: str, depth: int) -> dict:
-    sqs, lam = cloud.client("sqs"), cloud.client("lambda")
     url, arn = _queue(cloud)
-    uid = lam.create_event_source_mapping(FunctionName=fn, EventSourceArn=arn, BatchSize=10,
-                                          Enabled=False,
-                                          ScalingConfig={"MaximumConcurrency": 5})["UUID"]
-    for start in range(0, depth, 10):
-        sqs.send_message_batch(QueueUrl=url, Entries=[
-            {"Id": str(n), "MessageBody": f"{start + n}"} for n in range(10)])
-    _state(lam, uid, "Disabled")
-    lam.update_event_source_mapping(UUID=uid, Enabled=True)
-
-    def done():
-        return _stats(cloud, uid)["counters"].get("messages_deleted", 0) >= depth
-    _wait(done, 600, interval=0.1)
-    got = _stats(cloud, uid)
-    lam.delete_event_source_mapping(UUID=uid)
+    got = run_backlog(cloud, fn, url, arn, [str(n) for n in range(depth)], 600, interval=0.1,
+                      BatchSize=10, ScalingConfig={"MaximumConcurrency": 5})
+    cloud.client("lambda").delete_event_source_mapping(UUID=got["uuid"])
     invs = got["invocations"]
     span = max(i["t_end"] for i in invs) - min(i["t_start"] for i in invs)
     return {"depth": depth, "seconds": span, "per_message_ms": span / depth * 1000,

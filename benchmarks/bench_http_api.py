@@ -16,12 +16,11 @@ import statistics
 import time
 from urllib.parse import urlparse
 
+from benchmarks._stats import percentile
+
 TARGET = 1.5
 SAMPLES = 300
 GAP_S = 0.02
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"},
-    "Action": "sts:AssumeRole"}]})
 
 
 def _post(host: str, port: int, path: str, body: bytes, headers: dict) -> float:
@@ -37,36 +36,22 @@ def _post(host: str, port: int, path: str, body: bytes, headers: dict) -> float:
     return elapsed
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
 def main() -> bool:
-    from lab.offline.process import ServeProcess
-    from lab.targets import OfflineTarget
+    from lab.http_api import invoke_url
+    from lab.stack import Stack
+    from lab.targets import connect
 
-    process = ServeProcess()
-    try:
-        cloud = OfflineTarget(process.url)
-        role = cloud.client("iam").create_role(RoleName="bench-apigw",
-                                               AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
-        queue_url = cloud.client("sqs").create_queue(QueueName="bench-http-api")["QueueUrl"]
-        apigw = cloud.client("apigatewayv2")
-        api_id = apigw.create_api(Name="bench", ProtocolType="HTTP")["ApiId"]
-        integration = apigw.create_integration(
-            ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationSubtype="SQS-SendMessage",
-            PayloadFormatVersion="1.0", CredentialsArn=role,
-            RequestParameters={"QueueUrl": queue_url, "MessageBody": "$request.body"},
-        )["IntegrationId"]
-        apigw.create_route(ApiId=api_id, RouteKey="POST /orders",
-                           Target=f"integrations/{integration}")
-        apigw.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+    with connect("offline", fresh=True) as cloud:
+        stack = Stack(cloud, "bench")
+        role = stack.role("apigw", "apigateway.amazonaws.com")
+        queue = stack.queue("http-api")
+        api_id = stack.http_api_to_sqs("api", queue, role_arn=role, route_key="POST /orders")
+        queue_url = queue.url
 
-        url = urlparse(process.url)
+        url = urlparse(cloud.endpoint_url)
         host, port = url.hostname, url.port
         body = json.dumps({"order": "x" * 200}).encode()
-        api_call = (f"/_aws/execute-api/{api_id}/orders", body,
+        api_call = (urlparse(invoke_url(cloud, api_id)).path + "/orders", body,
                     {"Content-Type": "application/json"})
         direct_call = ("/", json.dumps({"QueueUrl": queue_url,
                                         "MessageBody": body.decode()}).encode(),
@@ -87,11 +72,9 @@ def main() -> bool:
             time.sleep(GAP_S)
             (api_ms if first is api_call else direct_ms).append(a)
             (direct_ms if first is api_call else api_ms).append(b)
-    finally:
-        process.stop()
 
     p50_api, p50_direct = statistics.median(api_ms), statistics.median(direct_ms)
-    p99_api, p99_direct = _pct(api_ms, 0.99), _pct(direct_ms, 0.99)
+    p99_api, p99_direct = percentile(api_ms, 0.99), percentile(direct_ms, 0.99)
     ratio50, ratio99 = p50_api / p50_direct, p99_api / p99_direct
     print(f"POST -> SQS-SendMessage via HTTP API: p50 {p50_api:.2f} ms  p99 {p99_api:.2f} ms")
     print(f"direct SendMessage (floor):           p50 {p50_direct:.2f} ms  "

@@ -9,12 +9,14 @@
 
 from __future__ import annotations
 
-import json
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
+
+from lab.experiments.lambda_logs import offline_invocations
+from lab.offline.lambda_.environments import read_status_kb
+from tests.fixtures.lambda_ import deploy, environments
 
 WARM_TARGET = 1.5
 COLD_TARGET = 1.3
@@ -23,15 +25,8 @@ COLD_N = 7
 
 
 def _rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def _p50(samples: list[float]) -> float:
-    return statistics.median(samples)
+    kb = read_status_kb(pid, "VmRSS")
+    return float("nan") if kb is None else kb / 1024
 
 
 def _floor_cold_once() -> tuple[float, float]:
@@ -46,37 +41,13 @@ def _floor_cold_once() -> tuple[float, float]:
     return time.perf_counter() - started, imported
 
 
-def deploy(cloud, source: str) -> str:
-    """create_function (in-memory zip) with an ordinary boto3 call; returns the name."""
-    import io
-    import uuid
-    import zipfile
-
-    iam = cloud.client("iam")
-    try:
-        role = iam.create_role(RoleName="bench-lambda", AssumeRolePolicyDocument="{}")
-    except iam.exceptions.EntityAlreadyExistsException:
-        role = iam.get_role(RoleName="bench-lambda")
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("app.py", source)
-    name = f"bench-{uuid.uuid4().hex[:8]}"
-    cloud.client("lambda").create_function(
-        FunctionName=name, Runtime="python3.12", Role=role["Role"]["Arn"],
-        Handler="app.handler", Code={"ZipFile": buf.getvalue()})
-    return name
-
-
 def main() -> bool:
     from botocore.config import Config
 
-    from lab.offline.process import ServeProcess
-    from lab.targets import OfflineTarget
+    from lab.targets import connect
 
-    process = ServeProcess()
-    try:
-        cloud = OfflineTarget(process.url)
-        idle_rss = _rss_mb(process.pid)
+    with connect("offline", fresh=True) as cloud:
+        idle_rss = _rss_mb(cloud.pid)
         lam = cloud.client("lambda", config=Config(retries={"max_attempts": 1}))
         noop = deploy(cloud, "def handler(event, context):\n    return None\n")
         lam.invoke(FunctionName=noop, Payload=b"{}")  # cold start out of the way
@@ -91,9 +62,10 @@ def main() -> bool:
             started = time.perf_counter()
             lam.get_function_configuration(FunctionName=noop)
             floor.append(time.perf_counter() - started)
-        warm_ratio = _p50(warm) / _p50(floor)
-        print(f"warm invoke p50 {_p50(warm) * 1000:.2f} ms vs GetFunctionConfiguration p50 "
-              f"{_p50(floor) * 1000:.2f} ms: ratio {warm_ratio:.2f} (target <= {WARM_TARGET})")
+        warm_p50, floor_p50 = statistics.median(warm), statistics.median(floor)
+        warm_ratio = warm_p50 / floor_p50
+        print(f"warm invoke p50 {warm_p50 * 1000:.2f} ms vs GetFunctionConfiguration p50 "
+              f"{floor_p50 * 1000:.2f} ms: ratio {warm_ratio:.2f} (target <= {WARM_TARGET})")
 
         source = "import boto3\n\ndef handler(event, context):\n    return None\n"
         cold, cold_floor, imports_done = [], [], []
@@ -106,32 +78,26 @@ def main() -> bool:
             started = time.perf_counter()
             lam.invoke(FunctionName=name, Payload=b"{}")
             cold.append(time.perf_counter() - started)
-            with urllib.request.urlopen(
-                    f"{cloud.endpoint_url}/_lab/lambda/invocations?function={name}") as resp:
-                init_ms.append(json.load(resp)["invocations"][0]["init_breakdown_ms"])
-        cold_floor_s = _p50(cold_floor)
-        cold_ratio = _p50(cold) / cold_floor_s
-        print(f"cold invoke (imports boto3) median {_p50(cold) * 1000:.1f} ms vs "
+            init_ms.append(offline_invocations(cloud, name)[0]["init_breakdown_ms"])
+        cold_floor_s = statistics.median(cold_floor)
+        cold_ratio = statistics.median(cold) / cold_floor_s
+        print(f"cold invoke (imports boto3) median {statistics.median(cold) * 1000:.1f} ms vs "
               f"`python -c 'import awslambdaric.bootstrap, boto3'` median "
               f"{cold_floor_s * 1000:.1f} ms: ratio {cold_ratio:.2f} (target <= {COLD_TARGET})")
         print(f"  (the floor without interpreter exit, i.e. until its imports are done: "
-              f"{_p50(imports_done) * 1000:.1f} ms; cold invoke / that = "
-              f"{_p50(cold) / _p50(imports_done):.2f})")
+              f"{statistics.median(imports_done) * 1000:.1f} ms; cold invoke / that = "
+              f"{statistics.median(cold) / statistics.median(imports_done):.2f})")
         for key in ("interpreter_start_ms", "runtime_import_ms", "handler_import_and_init_ms",
                     "init_total_ms"):
-            print(f"  INIT {key}: median {_p50([b[key] for b in init_ms]):.1f}")
+            print(f"  INIT {key}: median {statistics.median([b[key] for b in init_ms]):.1f}")
 
-        with urllib.request.urlopen(f"{cloud.endpoint_url}/_lab/lambda/environments") as resp:
-            envs = json.load(resp)["environments"]
         by_fn = {}
-        for env in envs:
+        for env in environments(cloud):
             by_fn.setdefault("no-op" if env["function"] == noop else "imports boto3",
                              []).append(env["rss_kb"] / 1024)
         print(f"idle lab serve RSS: {idle_rss:.1f} MB at start, "
-              f"{_rss_mb(process.pid):.1f} MB after the run")
+              f"{_rss_mb(cloud.pid):.1f} MB after the run")
         for label, values in by_fn.items():
-            print(f"environment RSS ({label}): median {_p50(values):.1f} MB "
+            print(f"environment RSS ({label}): median {statistics.median(values):.1f} MB "
                   f"over {len(values)} environment(s)")
         return warm_ratio <= WARM_TARGET and cold_ratio <= COLD_TARGET
-    finally:
-        process.stop()
