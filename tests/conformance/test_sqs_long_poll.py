@@ -22,9 +22,8 @@ def _queue(sqs, fifo=False, **attributes):
     return unique_queue(sqs, "lp", fifo=fifo, **attributes)
 
 
-def test_long_poll_returns_as_soon_as_a_message_arrives(cloud):
-    sqs = cloud.client("sqs")
-    url = _queue(sqs)
+def _long_poll(sqs, url):
+    """Start a 10 s long poll in a thread; `got` receives the response and its instant."""
     got = {}
 
     def poll():
@@ -33,6 +32,13 @@ def test_long_poll_returns_as_soon_as_a_message_arrives(cloud):
 
     poller = threading.Thread(target=poll)
     poller.start()
+    return poller, got
+
+
+def test_long_poll_returns_as_soon_as_a_message_arrives(cloud):
+    sqs = cloud.client("sqs")
+    url = _queue(sqs)
+    poller, got = _long_poll(sqs, url)
     time.sleep(0.5)  # the poll is waiting
     sqs.send_message(QueueUrl=url, MessageBody="now")
     stored_at = time.monotonic()  # SendMessage returned: the message is in the queue
@@ -73,14 +79,7 @@ def test_change_visibility_to_zero_wakes_a_waiting_long_poll(cloud):
     url = _queue(sqs, VisibilityTimeout=30)
     sqs.send_message(QueueUrl=url, MessageBody="release")
     handle = sqs.receive_message(QueueUrl=url)["Messages"][0]["ReceiptHandle"]
-    got = {}
-
-    def poll():
-        got["resp"] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=10)
-        got["at"] = time.monotonic()
-
-    poller = threading.Thread(target=poll)
-    poller.start()
+    poller, got = _long_poll(sqs, url)
     time.sleep(0.3)
     released_at = time.monotonic()
     sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
