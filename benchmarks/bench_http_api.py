@@ -37,8 +37,8 @@ def _post(host: str, port: int, path: str, body: bytes, headers: dict) -> float:
 
 
 def main() -> bool:
-    from lab.http_api import invoke_url
     from lab.stack import Stack
+    from lab.stack.http_api import invoke_url
     from lab.targets import connect
 
     with connect("offline", fresh=True) as cloud:

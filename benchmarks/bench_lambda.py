@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from lab.experiments.lambda_logs import offline_invocations
+from lab.observe.logs import offline_invocations
 from lab.offline.lambda_.environments import read_status_kb
 from tests.fixtures.lambda_ import deploy, environments
 

@@ -1,7 +1,7 @@
-"""What the `aws` target needs that moto never checks: least-privilege IAM documents,
-retries on IAM propagation and throttling, CloudWatch Logs ingestion lag, forced cold
-starts, a priced plan shown before anything is created, and cleanup of leftovers by tag.
+"""Tooling of the `aws` target only: what an experiment will create and cost (`plan`,
+`pricing`) and finding and deleting leftovers by tag and role path (`cleanup`).
 
 Nothing here talks to AWS on import; every call goes through a client the caller passes,
-so the tests pin each one with botocore's Stubber.
+so the tests pin each one with botocore's Stubber. The target itself is
+`lab.targets.aws`; `lab aws plan|run|cleanup` is `lab.cli.aws`.
 """

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
-from lab.aws.policies import role_name_from_arn
-from lab.aws.retry import Backoff, RetryingClient
 from lab.stack import PROJECT_TAG, PROJECT_TAG_KEY, ROLE_PATH, RUN_TAG, delete_resource
+from lab.stack.policies import role_name_from_arn
+from lab.stack.retry import Backoff, RetryingClient
 
 # Deleting in this order never hits a dependency (mapping before function, function before
 # its role and log group, API before its role, queues last).

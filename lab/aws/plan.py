@@ -7,6 +7,7 @@ is counted for the whole run.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 
 from lab.aws import pricing
@@ -30,6 +31,21 @@ class ExperimentPlan:
 
     def cost(self) -> dict[str, float]:
         return pricing.estimate(self.usage)
+
+
+# Other spellings (after "-" -> "_") of an experiment's name (`lab aws plan|run <name>`).
+ALIASES = {"pipeline_latency": "latency", "cold_starts": "cold_start", "coldstart": "cold_start",
+           "cold_vs_warm": "cold_start"}
+
+
+class UnknownExperiment(ValueError):
+    """An experiment name neither `lab aws plan` nor `lab aws run` knows."""
+
+
+def canonical(name: str) -> str:
+    """The experiment name `name` stands for (dashes or underscores, any alias)."""
+    key = name.replace("-", "_")
+    return ALIASES.get(key, key)
 
 
 TAG_LINE = "every resource tagged lab:project=serverless-lab and lab:run-id=<run-id>"
@@ -124,10 +140,6 @@ PLANS = {"latency": latency_plan, "cold_start": cold_start_plan, "redelivery": r
 def plan_for(experiment: str, **parameters) -> ExperimentPlan:
     """The plan of one experiment (any name `lab aws run` accepts); parameters the plan does
     not model are ignored. UnknownExperiment if there is no plan."""
-    import inspect
-
-    from lab.aws.experiments import UnknownExperiment, canonical
-
     key = canonical(experiment)
     if key not in PLANS:
         raise UnknownExperiment(
@@ -141,11 +153,8 @@ NOTEBOOK_08 = ("latency", "cold_start", "redelivery")
 
 
 def default_plans() -> list[ExperimentPlan]:
-    """The experiments notebook 08 reproduces that exist here, at their default sizes."""
-    from lab.aws.experiments import available
-
-    have = available()
-    return [PLANS[name]() for name in NOTEBOOK_08 if name in have]
+    """The experiments notebook 08 reproduces, at their default sizes."""
+    return [PLANS[name]() for name in NOTEBOOK_08]
 
 
 def usd(value: float) -> str:

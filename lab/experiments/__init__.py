@@ -10,7 +10,13 @@ Modules (call e.g. `lab.experiments.polling.polling(target, ...)`):
 - `polling`: `polling` (short vs long), `summarize`;
 - `scaling`: `esm_backlog` (concurrency under a backlog, MaximumConcurrency),
   `peak_concurrency`, `esm_samples` (offline scaling model);
-- `metadata`: what every run records, progress bars, stacks torn down in `finally`.
+- `metadata`: what every run records, progress bars, stacks torn down in `finally`;
+- `harness`: arrival schedules, batched sends, draining, depth sampling, fault plans;
+- `tracer`: the one pipeline tracer (joins every hop of a request into one row);
+- `registry`: which experiments `lab aws run <name>` runs.
+
+What only one notebook needs lives in `lab.lessons` (one module per part), which imports
+from here and is imported by nothing but its notebooks.
 
 Each deploys what it needs through a `lab.stack.Stack` that is torn down in `finally`, so
 an interrupted run (KeyboardInterrupt) leaves nothing behind.

@@ -26,8 +26,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 
-from lab.aws.coldstart import retire_environments
-from lab.experiments import lambda_logs
 from lab.experiments.metadata import (
     LOCAL_MACHINE,
     experiment_stack,
@@ -35,6 +33,8 @@ from lab.experiments.metadata import (
     run_metadata,
     tidy,
 )
+from lab.observe import logs
+from lab.stack.coldstart import retire_environments
 
 LAMBDA_TRUST = "lambda.amazonaws.com"
 
@@ -91,7 +91,7 @@ def import_costs(packages: tuple[str, ...] = ("json", "boto3"), *, repeats: int 
                  ) -> pd.DataFrame:
     """Import cost per package on this machine: each repeat runs a fresh interpreter with
     `-X importtime`. Compare with SOCK's ~100 ms for popular libraries
-    (`lab.data.load_reference("sock_import")`). The first repeat may include disk reads
+    (`lab.results.data.load_reference("sock_import")`). The first repeat may include disk reads
     the OS caches for later ones. A `pass` row gives the bare interpreter's process time.
     """
     python = python or sys.executable
@@ -159,7 +159,7 @@ def _force_cold(stack, fn, environment: dict, round_: int) -> None:
 
 
 def _join_reports(rows: list[dict], reports: pd.DataFrame) -> None:
-    by_id = lambda_logs.reports_by_id(reports)
+    by_id = logs.reports_by_id(reports)
     for row in rows:
         rep = by_id.get(row["request_id"], {})
         row.update(init_ms=rep.get("init_duration_ms"),
@@ -171,7 +171,7 @@ def _join_reports(rows: list[dict], reports: pd.DataFrame) -> None:
 
 
 def _reports_for(target, fn, rows: list[dict], started_ms: int, timeout_s: float):
-    return lambda_logs.reports(target, fn.name, start_ms=started_ms, timeout_s=timeout_s,
+    return logs.reports(target, fn.name, start_ms=started_ms, timeout_s=timeout_s,
                                request_ids=[r["request_id"] for r in rows])
 
 
@@ -256,12 +256,12 @@ def init_breakdown(target, *, imports_sets: tuple[tuple[str, ...], ...] = ((), (
                                  "handler_imports_ms": body["imports_ms"],
                                  "init_code_ms": body["init_code_ms"]})
                     bar.update(1)
-            reps = lambda_logs.reports_by_id(_reports_for(target, fn, rows, started_ms,
+            reps = logs.reports_by_id(_reports_for(target, fn, rows, started_ms,
                                                           timeout_s))
             offline = {}
             if target.is_offline:
                 offline = {r["request_id"]: r.get("init_breakdown_ms") or {}
-                           for r in lambda_logs.offline_invocations(target, fn.name)}
+                           for r in logs.offline_invocations(target, fn.name)}
             for row in rows:
                 init = reps.get(row["request_id"], {}).get("init_duration_ms")
                 bd = offline.get(row["request_id"], {})

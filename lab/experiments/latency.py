@@ -9,12 +9,12 @@ mapping), with the `recorder` handler. Timestamps per message, and where each co
 | column | source (both targets unless marked) |
 |---|---|
 | client_send_ms, client_response_ms | the client's clock around the HTTP POST |
-| integration_ms | the API's access log (`lab.http_api.access_log`; on AWS the stage must log in `ACCESS_LOG_FORMAT`, which this experiment configures) |
+| integration_ms | the API's access log (`lab.observe.access_log`; on AWS the stage must log in `ACCESS_LOG_FORMAT`, which this experiment configures) |
 | sqs_sent_ms | the SQS record's `SentTimestamp` as the handler received it |
 | first_receive_ms | the record's `ApproximateFirstReceiveTimestamp` (the poller's receive) |
 | handler_start_ms | the handler's own clock (`LAB_RECORD` log line) |
-| deleted_ms | OFFLINE ONLY: the lifecycle record (`lab.lifecycle`); on AWS no per-message record exists (the closest is CloudWatch's `NumberOfMessagesDeleted` metric, per minute) |
-| init_ms, duration_ms | the invocation's REPORT line (`lab.reports`) |
+| deleted_ms | OFFLINE ONLY: the lifecycle record (`lab.observe.lifecycle`); on AWS no per-message record exists (the closest is CloudWatch's `NumberOfMessagesDeleted` metric, per minute) |
+| init_ms, duration_ms | the invocation's REPORT line (`lab.observe.reports`) |
 
 On AWS the client, SQS and Lambda clocks are different machines: sub-millisecond offsets
 are noise, tens of milliseconds can be skew. Offline every clock is this machine's.
@@ -28,12 +28,13 @@ import time
 
 import pandas as pd
 
-from lab.aws.policies import log_group_arn
-from lab.experiments import lambda_logs
+from lab.experiments import tracer
+from lab.experiments.harness import arrival_times
 from lab.experiments.metadata import experiment_stack, progress_bar, run_metadata, tidy
-from lab.experiments.pipeline_lessons import _deleted_times, _diff, _integration_latency
-from lab.experiments.polling import arrival_times
-from lab.http_api import post_json
+from lab.observe import logs
+from lab.observe.access_log import ACCESS_LOG_FORMAT
+from lab.stack.http_api import invoke_url, post_json
+from lab.stack.policies import log_group_arn
 
 # -- SQS only -----------------------------------------------------------------------------
 QUEUE_COLUMNS = {
@@ -152,8 +153,6 @@ def pipeline_latency(target, *, n_requests: int = 20, rate_per_s: float = 5.0,
     """POST `n_requests` JSON bodies at Poisson times to an HTTP API whose route sends them
     to SQS; an event source mapping (`batch_size`, `batching_window` s) invokes the
     `recorder` function. One row per request with every hop (PIPELINE_COLUMNS)."""
-    from lab import http_api
-
     params = dict(n_requests=n_requests, rate_per_s=rate_per_s, batch_size=batch_size,
                   batching_window=batching_window, memory_size=memory_size,
                   timeout_s=timeout_s, handler="recorder")
@@ -173,8 +172,8 @@ def pipeline_latency(target, *, n_requests: int = 20, rate_per_s: float = 5.0,
             api_role = stack.role("api-role", "apigateway.amazonaws.com")
             api_id = stack.http_api_to_sqs("api", queue, role_arn=api_role)
             if not target.is_offline:  # offline the endpoint keeps access logs in memory
-                _enable_access_log(stack, api_id, http_api.ACCESS_LOG_FORMAT)
-            url = http_api.invoke_url(target, api_id) + "/messages"
+                _enable_access_log(stack, api_id, ACCESS_LOG_FORMAT)
+            url = invoke_url(target, api_id) + "/messages"
             started_ms = int(time.time() * 1000) - 1000
             t0 = time.time()
             for i, at in enumerate(schedule):
@@ -188,20 +187,17 @@ def pipeline_latency(target, *, n_requests: int = 20, rate_per_s: float = 5.0,
                              "client_response_ms": time.time() * 1e3})
                 bar.update(1)
             expected = sum(1 for r in rows if r["status"] == 200)
-            records = lambda_logs.recorder_records(lambda_logs.log_events(
+            records = logs.recorder_records(logs.log_events(
                 target, fn.name, "LAB_RECORD", start_ms=started_ms, expect=expected,
                 timeout_s=timeout_s))
-            reports = lambda_logs.reports(target, fn.name, start_ms=started_ms,
+            reports = logs.reports(target, fn.name, start_ms=started_ms,
                                           request_ids=records["request_id"].unique()
                                           if len(records) else (), timeout_s=timeout_s)
-            _join_pipeline(rows, records, reports, _integration_latency(target, api_id),
-                           _deleted_times(target, queue.url))
+            join_pipeline(rows, records, reports, tracer.integration_latency(target, api_id),
+                          tracer.deleted_times(target, queue.url))
     finally:
         bar.close()
-    handled = sum(1 for r in rows if pd.notna(r.get("handler_start_ms")))
-    meta["accounting"] = {"requests": n_requests,
-                          "accepted": sum(1 for r in rows if r["status"] == 200),
-                          "handled": handled}
+    meta["accounting"] = dict(tracer.accounting(rows), requests=n_requests)
     return tidy(rows, PIPELINE_COLUMNS, meta)
 
 
@@ -216,33 +212,17 @@ def _enable_access_log(stack, api_id: str, fmt: str) -> None:
                        AccessLogSettings={"DestinationArn": arn, "Format": fmt})
 
 
-def _join_pipeline(rows, records: pd.DataFrame, reports: pd.DataFrame,
-                   integration_ms: dict[str, float], deleted: dict[str, float]) -> None:
-    """Fill each request row from the handler records (by the body's `i`), the REPORT line
-    of the invocation, the access log's integration latency (by API request id) and the
-    lifecycle record's deletion times (by message id)."""
-    recs = {}
-    if len(records):
-        sqs = records[records["kind"] == "sqs"].sort_values("handler_start_ms")
-        for rec in sqs.to_dict("records"):
-            recs.setdefault(int(rec["lab_i"]), rec)  # first delivery of each message
-    reps = lambda_logs.reports_by_id(reports)
-    for row in rows:
-        rec = recs.get(row["request"], {})
-        rep = reps.get(rec.get("request_id"), {})
-        row.update(
-            message_id=rec.get("message_id"), invocation_id=rec.get("request_id"),
-            batch_size=rec.get("batch_size"), receive_count=rec.get("receive_count"),
-            sqs_sent_ms=rec.get("sent_ms"), first_receive_ms=rec.get("first_receive_ms"),
-            handler_start_ms=rec.get("handler_start_ms"),
-            deleted_ms=deleted.get(rec.get("message_id")),
-            integration_ms=integration_ms.get(row["api_request_id"]),
-            init_ms=rep.get("init_duration_ms"), duration_ms=rep.get("duration_ms"),
-            start=rep.get("start"))
-        row["http_ms"] = row["client_response_ms"] - row["client_send_ms"]
-        row["queue_wait_ms"] = _diff(row, "first_receive_ms", "sqs_sent_ms")
-        row["dispatch_ms"] = _diff(row, "handler_start_ms", "first_receive_ms")
-        row["end_to_end_ms"] = _diff(row, "handler_start_ms", "client_send_ms")
+def join_pipeline(rows: list[dict], records: pd.DataFrame, reports: pd.DataFrame,
+                  integration_ms: dict[str, float], deleted: dict[str, float]) -> None:
+    """Fill each request row (in place) from the recorder's records of its first delivery
+    (matched by the request number the body carried as `lab.i`), that invocation's REPORT
+    line, the access log's integration latency and the deletion time (`tracer.join_hops`)."""
+    sqs_records = records[records["kind"] == "sqs"] if len(records) else records
+    if len(sqs_records):
+        sqs_records = sqs_records.assign(lab_i=sqs_records["lab_i"].astype(int))
+    tracer.join_hops(rows, tracer.first_deliveries(sqs_records, "lab_i"),
+                     lambda row: row["request"], logs.reports_by_id(reports),
+                     integration_ms=integration_ms, deleted=deleted)
 
 
 def hops(df: pd.DataFrame) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 experiments share: a progress bar, a stack that is always torn down, seeded randomness.
 
 A result without its metadata cannot be compared honestly (which target? which machine?
-which parameters?), so `lab.data.save_run` refuses a frame that lacks these keys.
+which parameters?), so `lab.results.data.save_run` refuses a frame that lacks these keys.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import pandas as pd
 
-from lab.data import REQUIRED_KEYS  # noqa: F401 - re-exported: keys lab.data.check_run requires
+from lab.results.data import REQUIRED_KEYS  # noqa: F401 - re-exported: keys lab.results.data.check_run requires
 from lab.stack import Stack
 
 

@@ -17,6 +17,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from lab.experiments.harness import arrival_times
 from lab.experiments.metadata import experiment_stack, progress_bar, run_metadata, tidy
 
 COLUMNS = {
@@ -40,12 +41,6 @@ SUMMARY_COLUMNS = {
     "calls_per_message": "API calls per message delivered (calls/message)",
     "empty_fraction": "empty receives / receive calls (fraction)",
 }
-
-
-def arrival_times(n_messages: int, rate_per_s: float, seed: int) -> np.ndarray:
-    """Poisson arrivals: send times (s from start) with exponential gaps at `rate_per_s`."""
-    rng = np.random.default_rng(seed)
-    return np.cumsum(rng.exponential(1.0 / rate_per_s, n_messages))
 
 
 def _producer(sqs, url: str, schedule: np.ndarray, t0: float, stop: threading.Event) -> None:

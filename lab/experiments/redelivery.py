@@ -25,8 +25,9 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
-from lab.experiments import lambda_logs
+from lab.experiments.harness import draw_indices
 from lab.experiments.metadata import experiment_stack, progress_bar, run_metadata, tidy
+from lab.observe import logs
 
 COLUMNS = {
     "message": "message label (m00, m01, ...; one lane in a timeline)",
@@ -40,7 +41,7 @@ COLUMNS = {
 }
 
 
-def failure_plan(n_messages: int, *, poison_fraction: float, failure_rate: float,
+def attempt_plan(n_messages: int, *, poison_fraction: float, failure_rate: float,
                  max_receive_count: int, seed: int) -> list[int]:
     """How many attempts of each message crash before one succeeds (seeded).
 
@@ -48,8 +49,7 @@ def failure_plan(n_messages: int, *, poison_fraction: float, failure_rate: float
     attempt with probability `failure_rate`, independently.
     """
     rng = np.random.default_rng(seed)
-    n_poison = int(round(poison_fraction * n_messages))
-    poison = set(rng.choice(n_messages, size=n_poison, replace=False).tolist())
+    poison = draw_indices(rng, n_messages, poison_fraction)
     plan = []
     for i in range(n_messages):
         if i in poison:
@@ -64,7 +64,7 @@ def redelivery(target, *, n_messages: int = 6, visibility_timeout: int = 2,
                failure_rate: float = 0.3, wait_time_seconds: int = 1, seed: int = 0,
                timeout_s: float = 120.0, show_progress: bool = True,
                stack_name: str = "redelivery") -> pd.DataFrame:
-    """Send `n_messages`, consume them with crashes per `failure_plan`, and record every
+    """Send `n_messages`, consume them with crashes per `attempt_plan`, and record every
     message's timeline until each one is deleted or in the DLQ (or `timeout_s` passes).
 
     Returns one row per event (see COLUMNS). `attrs["accounting"]` counts processed,
@@ -75,7 +75,7 @@ def redelivery(target, *, n_messages: int = 6, visibility_timeout: int = 2,
                   failure_rate=failure_rate, wait_time_seconds=wait_time_seconds,
                   timeout_s=timeout_s, consumer="plain SQS consumer (boto3)")
     meta = run_metadata("redelivery", target, params, seed=seed, columns=COLUMNS)
-    plan = failure_plan(n_messages, poison_fraction=poison_fraction, failure_rate=failure_rate,
+    plan = attempt_plan(n_messages, poison_fraction=poison_fraction, failure_rate=failure_rate,
                         max_receive_count=max_receive_count, seed=seed)
     rows: list[dict] = []
     bar = progress_bar(n_messages, "messages settled", show_progress)
@@ -173,8 +173,8 @@ _LIFECYCLE_EVENTS = {"sent": "sent", "received": "receive", "deleted": "delete",
 
 def timeline_from_lifecycle(life: pd.DataFrame, labels: dict[str, str] | None = None
                             ) -> pd.DataFrame:
-    """OFFLINE: a `lab.lifecycle.fetch_lifecycle` frame -> the same event table as
-    `redelivery()` (COLUMNS), so `lab.plots.message_timeline` draws consumers it did not
+    """OFFLINE: a `lab.observe.lifecycle.fetch_lifecycle` frame -> the same event table as
+    `redelivery()` (COLUMNS), so `lab.results.plots.message_timeline` draws consumers it did not
     drive (an event source mapping, several workers). Every time here is the endpoint's
     record (`observed_by="lifecycle"`); on AWS no such record exists.
 
@@ -214,7 +214,7 @@ def redelivery_lambda(target, *, n_messages: int = 4, visibility_timeout: int = 
                       ) -> pd.DataFrame:
     """The same story with Lambda as the consumer: an event source mapping (`batch_size`,
     `ReportBatchItemFailures` if `partial_failures`) invokes the `recorder` handler, which
-    fails the first k attempts of each message (`failure_plan`).
+    fails the first k attempts of each message (`attempt_plan`).
 
     Timelines: offline from the endpoint's lifecycle record (every receive, expiry, delete
     and DLQ move, `observed_by="lifecycle"`); on AWS from the handler's own records
@@ -228,7 +228,7 @@ def redelivery_lambda(target, *, n_messages: int = 4, visibility_timeout: int = 
                   partial_failures=partial_failures, timeout_s=timeout_s,
                   consumer="Lambda via an SQS event source mapping (recorder handler)")
     meta = run_metadata("redelivery_lambda", target, params, seed=seed, columns=COLUMNS)
-    plan = failure_plan(n_messages, poison_fraction=poison_fraction, failure_rate=failure_rate,
+    plan = attempt_plan(n_messages, poison_fraction=poison_fraction, failure_rate=failure_rate,
                         max_receive_count=max_receive_count, seed=seed)
     bar = progress_bar(n_messages, "messages settled", show_progress)
     try:
@@ -260,7 +260,7 @@ def redelivery_lambda(target, *, n_messages: int = 4, visibility_timeout: int = 
                 for m in sqs.receive_message(QueueUrl=dlq.url, MaxNumberOfMessages=10,
                                              WaitTimeSeconds=1).get("Messages", []):
                     dead.setdefault(m["MessageId"], time.time())
-                records = lambda_logs.recorder_records(lambda_logs.log_events(
+                records = logs.recorder_records(logs.log_events(
                     target, fn.name, "LAB_RECORD", start_ms=started_ms, timeout_s=0))
                 if len(records):
                     processed = set(records.loc[~records["fails"].astype(bool), "message_id"])
@@ -269,7 +269,7 @@ def redelivery_lambda(target, *, n_messages: int = 4, visibility_timeout: int = 
                                   "dead_lettered": len(dead),
                                   "unaccounted": n_messages - len(processed) - len(dead)}
             if target.is_offline:
-                from lab.lifecycle import fetch_lifecycle
+                from lab.observe.lifecycle import fetch_lifecycle
 
                 df = timeline_from_lifecycle(fetch_lifecycle(target, queue.url), labels)
                 df.attrs.clear()

@@ -16,9 +16,9 @@ import time
 
 import pandas as pd
 
-from lab.experiments import lambda_logs
+from lab.experiments.harness import send_batch
 from lab.experiments.metadata import experiment_stack, progress_bar, run_metadata, tidy
-from lab.experiments.queue_lessons import send_batch
+from lab.observe import logs
 from lab.targets import require_offline
 
 COLUMNS = {
@@ -37,7 +37,7 @@ def esm_backlog(target, *, n_messages: int = 20, hold_ms: float = 300.0, batch_s
                 show_progress: bool = True, stack_name: str = "backlog") -> pd.DataFrame:
     """Queue `n_messages`, then enable a mapping (`batch_size`, `max_concurrency`) to the
     `recorder` handler holding each invocation `hold_ms`. One row per invocation;
-    `peak_concurrency(df)` and `lab.plots.concurrency_over_time(df)` read it."""
+    `peak_concurrency(df)` and `lab.results.plots.concurrency_over_time(df)` read it."""
     params = dict(n_messages=n_messages, hold_ms=hold_ms, batch_size=batch_size,
                   max_concurrency=max_concurrency, timeout_s=timeout_s, handler="recorder")
     meta = run_metadata("esm_backlog", target, params, seed=None, columns=COLUMNS)
@@ -59,14 +59,14 @@ def esm_backlog(target, *, n_messages: int = 20, hold_ms: float = 300.0, batch_s
             deadline = time.monotonic() + timeout_s
             records = pd.DataFrame()
             while time.monotonic() < deadline:
-                records = lambda_logs.recorder_records(lambda_logs.log_events(
+                records = logs.recorder_records(logs.log_events(
                     target, fn.name, "LAB_RECORD", start_ms=started_ms, timeout_s=0))
                 done = records["message_id"].nunique() if len(records) else 0
                 bar.update(done - getattr(bar, "n", done))
                 if done >= n_messages:
                     break
                 time.sleep(0.3)
-            reports = lambda_logs.reports(target, fn.name, start_ms=started_ms,
+            reports = logs.reports(target, fn.name, start_ms=started_ms,
                                           request_ids=records["request_id"].unique()
                                           if len(records) else (), timeout_s=timeout_s)
             meta["esm_uuid"] = uuid
@@ -76,7 +76,7 @@ def esm_backlog(target, *, n_messages: int = 20, hold_ms: float = 300.0, batch_s
     finally:
         bar.close()
     rows = []
-    reps = lambda_logs.reports_by_id(reports)
+    reps = logs.reports_by_id(reports)
     if len(records):
         for rid, grp in records.groupby("request_id", sort=False):
             rep = reps.get(rid, {})
@@ -94,7 +94,7 @@ def peak_concurrency(df: pd.DataFrame) -> int:
     """Most invocations running at the same moment (from start_s/end_s)."""
     if df.empty:
         return 0
-    from lab.plots import concurrency_steps
+    from lab.results.plots import concurrency_steps
 
     _, level = concurrency_steps(df["start_s"], df["end_s"])
     return int(level.max())
@@ -106,7 +106,7 @@ def esm_samples(target, uuid: str) -> pd.DataFrame:
     created). AWS equivalent: CloudWatch `ConcurrentExecutions`, per minute."""
     require_offline(target, "ESM scaling samples",
                     "read the ConcurrentExecutions metric from CloudWatch")
-    body = target.lab_api("esm/stats", uuid=uuid, invocations="false")
+    body = target.lab.esm_stats(uuid, invocations=False)
     df = pd.DataFrame(body.get("concurrency", []),
                       columns=["t", "concurrency", "pollers", "target"])
     df.attrs.update(target="offline", region=getattr(target, "region", None),

@@ -10,7 +10,7 @@ reaches the offline endpoint through `AWS_ENDPOINT_URL`, which Lambda's offline
 environments set.
 
 Every record also logs one `LAB_RECORD {json}` line in the schema of `recorder.py`
-(`lab.experiments.lambda_logs.recorder_records` reads both), with `outcome` =
+(`lab.observe.logs.recorder_records` reads both), with `outcome` =
 processed | duplicate | rejected | failed | skipped.
 
 Failure injection, per message, from the body's `lab` object:

@@ -15,7 +15,7 @@ from collections import Counter
 
 import pytest
 
-from lab.lifecycle import fetch_lifecycle
+from lab.observe.lifecycle import fetch_lifecycle
 from tests.fixtures.esm import (
     create_mapping,
     deploy,

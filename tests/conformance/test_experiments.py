@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from lab import data
 from lab.experiments import cold_starts, latency, polling, redelivery, scaling
 from lab.experiments import metadata as meta_mod
+from lab.results import data
 
 pytestmark = pytest.mark.timeout(120)
 

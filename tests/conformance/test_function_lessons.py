@@ -1,4 +1,4 @@
-"""Part 2's own measurements (lab.experiments.function_lessons): each measures what it says,
+"""Part 2's own measurements (lab.lessons.functions): each measures what it says,
 carries complete run metadata, and leaves no process behind.
 
 Timing assertions compare two methods measured in the same run (the machine is shared and
@@ -10,8 +10,8 @@ from __future__ import annotations
 import base64
 import json
 
-from lab.data import check_run
-from lab.experiments import function_lessons as fl
+from lab.lessons import functions as fl
+from lab.results.data import check_run
 from tests.fixtures.common import pid_alive
 
 

@@ -1,12 +1,12 @@
 """HTTP API access logs (API Gateway Developer Guide http-api-logging,
 http-api-logging-variables): per request, in CloudWatch Logs when the stage asks, and as a
-DataFrame through lab.http_api.access_log."""
+DataFrame through lab.observe.access_log."""
 
 from __future__ import annotations
 
 import json
 
-from lab.http_api import ACCESS_LOG_FORMAT, COLUMNS, access_log
+from lab.observe.access_log import ACCESS_LOG_FORMAT, COLUMNS, access_log
 from tests.conformance.test_http_api_sqs import SqsApi
 
 

@@ -12,7 +12,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from lab.http_api import access_log, invoke_url
+from lab.observe.access_log import access_log
+from lab.stack.http_api import invoke_url
 from tests.fixtures.common import trust
 
 

@@ -9,7 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from lab.http_api import access_log, invoke_url
+from lab.observe.access_log import access_log
+from lab.stack.http_api import invoke_url
 from tests.conformance.test_http_api_routing import http
 from tests.fixtures.common import trust
 

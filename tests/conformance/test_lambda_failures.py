@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from lab.reports import parse_reports
+from lab.observe.reports import parse_reports
 from tests.fixtures.lambda_ import (
     SLEEPY,
     deploy,

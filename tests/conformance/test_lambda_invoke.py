@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from lab.reports import parse_reports
+from lab.observe.reports import parse_reports
 from tests.fixtures.common import client_error
 from tests.fixtures.lambda_ import (
     NO_RETRY,

@@ -16,8 +16,8 @@ import time
 
 import pytest
 
-from lab.experiments import pipeline_lessons as pl
-from lab.lifecycle import fetch_lifecycle
+from lab.lessons import pipeline as pl
+from lab.observe.lifecycle import fetch_lifecycle
 from lab.stack import Stack
 
 
@@ -38,7 +38,7 @@ def _stack(cloud, name: str):
 
 @pytest.mark.timeout(120)
 def test_http_requests_are_traced_hop_by_hop_and_each_photo_stored_once(clean_cloud):
-    from lab import http_api
+    from lab.stack import http_api
 
     stack, table, queue, dlq, fn, uuid, api_id = _stack(clean_cloud, "pltrace")
     try:
@@ -69,7 +69,7 @@ def test_http_requests_are_traced_hop_by_hop_and_each_photo_stored_once(clean_cl
 
 @pytest.mark.timeout(120)
 def test_batching_window_fills_batches_and_cuts_invocations(clean_cloud):
-    from lab import http_api
+    from lab.stack import http_api
 
     stack, table, queue, dlq, fn, uuid, api_id = _stack(clean_cloud, "plbatch")
     try:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import pytest
 
-from lab.data import check_run
-from lab.experiments import queue_lessons as ql
+from lab.lessons import queues as ql
+from lab.results.data import check_run
 
 pytestmark = pytest.mark.timeout(120)
 

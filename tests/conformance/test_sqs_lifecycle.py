@@ -14,7 +14,7 @@ import uuid
 import pandas as pd
 import pytest
 
-from lab.lifecycle import BASE_COLUMNS, LifecycleUnavailable, fetch_lifecycle
+from lab.observe.lifecycle import BASE_COLUMNS, LifecycleUnavailable, fetch_lifecycle
 from lab.offline.server import LabServer
 from lab.targets import OfflineTarget
 from tests.fixtures.common import queue_arn, unique_queue

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.notebooks import execute_notebook, list_notebooks
+from lab.walkthrough.notebooks import execute_notebook, list_notebooks
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = list_notebooks(ROOT / "notebooks")

@@ -13,8 +13,8 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from lab.notebooks import execute_notebook, list_notebooks
-from lab.site import build_site
+from lab.walkthrough.notebooks import execute_notebook, list_notebooks
+from lab.walkthrough.site import build_site
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -21,6 +21,6 @@ def waiter_sleeps(monkeypatch) -> list[float]:
     leaves half-built do not run their teardown at interpreter exit."""
     waits: list[float] = []
     monkeypatch.setattr(botocore.waiter.time, "sleep", waits.append)
-    monkeypatch.setattr("lab.stack.atexit.register", lambda fn: None)
-    monkeypatch.setattr("lab.stack.atexit.unregister", lambda fn: None)
+    monkeypatch.setattr("lab.stack.builder.atexit.register", lambda fn: None)
+    monkeypatch.setattr("lab.stack.builder.atexit.unregister", lambda fn: None)
     return waits

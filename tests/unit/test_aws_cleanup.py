@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 
 from lab.aws import cleanup
-from lab.aws.retry import Backoff
-from lab.aws.stubbed import StubbedAwsTarget
+from lab.stack.retry import Backoff
+from lab.targets.stubbed import StubbedAwsTarget
 
 A, R = "111122223333", "us-east-1"
 NOW = dt.datetime(2026, 11, 27, tzinfo=dt.UTC)

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 from lab import cli
-from lab.aws import cli as aws_cli
-from lab.aws import experiments
-from lab.aws.stubbed import StubbedAwsTarget
+from lab.cli import aws as aws_cli
+from lab.experiments import registry as experiments
 from lab.experiments.metadata import run_metadata, tidy
+from lab.targets.stubbed import StubbedAwsTarget
 from tests.unit.conftest import Tty
 
 

@@ -10,9 +10,9 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import ANY
 
-from lab.aws.coldstart import COLD_START_VARIABLE, force_cold_start
-from lab.aws.logs import REPORT_PATTERN, ReportLinesTimeout, wait_for_report_lines
-from lab.aws.stubbed import StubbedAwsTarget
+from lab.observe.logs import REPORT_PATTERN, ReportLinesTimeout, wait_for_report_lines
+from lab.stack.coldstart import COLD_START_VARIABLE, force_cold_start
+from lab.targets.stubbed import StubbedAwsTarget
 
 GROUP = "/aws/lambda/lat-r1-handler"
 RID = ["8f5c2d1e-0000-4000-8000-000000000001", "8f5c2d1e-0000-4000-8000-000000000002"]
@@ -103,7 +103,7 @@ def test_a_forced_cold_start_bumps_an_environment_variable_waits_and_invokes(mon
 
 
 def test_experiments_wait_for_the_report_line_of_each_request_id_they_invoked():
-    from lab.experiments import lambda_logs
+    from lab.observe import logs as lambda_logs
 
     aws = StubbedAwsTarget()
     logs = aws.stub("logs")
@@ -120,7 +120,7 @@ def test_experiments_wait_for_the_report_line_of_each_request_id_they_invoked():
 
 
 def test_experiments_keep_the_report_lines_that_arrived_before_the_timeout():
-    from lab.experiments import lambda_logs
+    from lab.observe import logs as lambda_logs
 
     aws = StubbedAwsTarget()
     for _ in range(6):

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from lab.aws import policies
-from lab.aws.policies import LeastPrivilegeError, check_least_privilege
+from lab.stack import policies
+from lab.stack.policies import LeastPrivilegeError, check_least_privilege
 
 QARN = "arn:aws:sqs:eu-west-1:111122223333:lat-r1-work"
 

@@ -11,9 +11,9 @@ import json
 import pytest
 from botocore.response import StreamingBody
 
-from lab.aws.stubbed import StubbedAwsTarget
 from lab.experiments.cold_starts import cold_vs_warm
 from lab.experiments.redelivery import redelivery
+from lab.targets.stubbed import StubbedAwsTarget
 
 A, R = "111122223333", "us-east-1"
 NOW = dt.datetime(2026, 11, 27, tzinfo=dt.UTC)

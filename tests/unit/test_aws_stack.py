@@ -11,10 +11,9 @@ import json
 import pytest
 from botocore.stub import ANY
 
-from lab.aws import policies
-from lab.aws.retry import Backoff
-from lab.aws.stubbed import StubbedAwsTarget
-from lab.stack import Stack, TeardownError
+from lab.stack import Stack, TeardownError, policies
+from lab.stack.retry import Backoff
+from lab.targets.stubbed import StubbedAwsTarget
 
 ACCOUNT = "111122223333"
 REGION = "us-east-1"
@@ -291,8 +290,8 @@ def test_already_deleted_resources_count_as_torn_down(aws, sleeps):
 
 def test_a_stack_on_aws_registers_teardown_at_exit_and_unregisters_it(aws, sleeps, monkeypatch):
     registered, unregistered = [], []
-    monkeypatch.setattr("lab.stack.atexit.register", registered.append)
-    monkeypatch.setattr("lab.stack.atexit.unregister", unregistered.append)
+    monkeypatch.setattr("lab.stack.builder.atexit.register", registered.append)
+    monkeypatch.setattr("lab.stack.builder.atexit.unregister", unregistered.append)
     queue_stubs(aws)
     stack = make_stack(aws, sleeps)
     stack.queue("work")

@@ -10,10 +10,10 @@ import pytest
 from botocore.stub import Stubber
 
 import lab
-from lab import aws_target
 from lab.aws import plan, pricing
-from lab.aws_target import AwsOptInRequired, AwsTarget, AwsTargetError, connect_aws, opted_in
 from lab.targets import Target
+from lab.targets import aws as aws_target
+from lab.targets.aws import AwsOptInRequired, AwsTarget, AwsTargetError, connect_aws, opted_in
 from tests.unit.conftest import Tty
 
 
@@ -127,7 +127,7 @@ def test_the_plan_prices_every_experiment_with_dated_published_prices():
                           lambda_gb_seconds=pricing.lambda_gb_seconds(1_000_000, 128, 100))
     assert pricing.estimate(usage)["total"] == pytest.approx(0.20 + 12_500 * 0.0000166667)
     assert "2026-11-27" in pricing.describe() and "aws.amazon.com/sqs/pricing" in pricing.describe()
-    from lab.aws.experiments import UnknownExperiment
+    from lab.experiments.registry import UnknownExperiment
 
     with pytest.raises(UnknownExperiment, match="no AWS plan"):
         plan.plan_for("nonexistent")

@@ -9,12 +9,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lab import compare, data
-from lab.experiments import cold_starts, lambda_logs, latency, polling, redelivery
+from lab.experiments import cold_starts, latency, polling, redelivery
 from lab.experiments.metadata import REQUIRED_KEYS, run_metadata, tidy
-from lab.http_api import _frame as access_log_frame
-from lab.lifecycle import lifecycle_frame
-from lab.reports import parse_reports
+from lab.observe import logs as lambda_logs
+from lab.observe.access_log import access_log_frame
+from lab.observe.lifecycle import lifecycle_frame
+from lab.observe.reports import parse_reports
+from lab.results import compare, data
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "measurement"
 
@@ -205,8 +206,8 @@ def test_pipeline_hops_from_records_reports_access_log_and_lifecycle():
     access = access_log_frame(fixture("access_log.json"))
     integration_ms = dict(zip(access["request_id"], access["integration_latency_ms"],
                               strict=True))
-    latency._join_pipeline(rows, lambda_logs.recorder_records(events), parse_reports(events),
-                           integration_ms, {"msg-0": 1700000000106.0})
+    latency.join_pipeline(rows, lambda_logs.recorder_records(events), parse_reports(events),
+                          integration_ms, {"msg-0": 1700000000106.0})
     first, second, third = rows
     assert first["message_id"] == "msg-0" and first["invocation_id"] == "inv-1"
     assert first["queue_wait_ms"] == 10.0     # first receive 30 - sent 20
@@ -237,9 +238,9 @@ def test_timeline_from_lifecycle_records():
 
 
 def test_failure_plan_is_seeded_and_poison_always_fails():
-    plan = redelivery.failure_plan(10, poison_fraction=0.2, failure_rate=0.3,
+    plan = redelivery.attempt_plan(10, poison_fraction=0.2, failure_rate=0.3,
                                    max_receive_count=3, seed=1)
-    assert plan == redelivery.failure_plan(10, poison_fraction=0.2, failure_rate=0.3,
+    assert plan == redelivery.attempt_plan(10, poison_fraction=0.2, failure_rate=0.3,
                                            max_receive_count=3, seed=1)
     assert sum(1 for k in plan if k >= 10**6) == 2
 

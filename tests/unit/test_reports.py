@@ -1,4 +1,4 @@
-"""lab.reports: Lambda REPORT lines (as CloudWatch Logs returns them) -> DataFrame."""
+"""lab.observe.reports: Lambda REPORT lines (as CloudWatch Logs returns them) -> DataFrame."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 
 import pandas as pd
 
-from lab.reports import COLUMNS, parse_report_line, parse_reports
+from lab.observe.reports import COLUMNS, parse_report_line, parse_reports
 
 STREAM = "2025/01/02/[$LATEST]0123456789abcdef0123456789abcdef"
 COLD = ("REPORT RequestId: 11111111-2222-3333-4444-555555555555\tDuration: 15.74 ms\t"

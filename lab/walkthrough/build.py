@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lab.notebooks import execute_notebook, list_notebooks
-from lab.site import build_site
+from lab.walkthrough.notebooks import execute_notebook, list_notebooks
+from lab.walkthrough.site import build_site
 
 
 def build(notebooks: str = "notebooks", out: str = "build", timeout: int = 900) -> int:

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from botocore.exceptions import ClientError
 
+from lab.experiments.harness import send_batch
 from lab.experiments.metadata import experiment_stack, progress_bar, run_metadata, tidy
 
 # -- ordering ----------------------------------------------------------------------------
@@ -80,15 +81,6 @@ def _send_all(sqs, url: str, *, fifo: bool, messages: int, groups: int,
             send_batch(sqs, url, again)
             retries += len(again)
     return retries
-
-
-def send_batch(sqs, url: str, entries: list[dict]) -> list[dict]:
-    """SendMessageBatch (up to 10 entries); its `Successful` entries. SQS answers 200 even
-    when some entries fail (`Failed`): that raises RuntimeError instead of losing them."""
-    resp = sqs.send_message_batch(QueueUrl=url, Entries=entries)
-    if resp.get("Failed"):
-        raise RuntimeError(f"SendMessageBatch entries failed: {resp['Failed']}")
-    return resp.get("Successful", [])
 
 
 def ordering(target, *, queue_type: str = "standard", messages: int = 200, consumers: int = 4,
@@ -432,7 +424,7 @@ def summarize_sweep(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def sweep_events(df: pd.DataFrame, visibility_timeout_s: int, heartbeat: bool) -> pd.DataFrame:
-    """One sweep point's deliveries as timeline events (the columns `lab.plots.
+    """One sweep point's deliveries as timeline events (the columns `lab.results.plots.
     message_timeline` draws: message, event, attempt, t_s): sent, each receive, its delete,
     and, when no delete or heartbeat kept it hidden, the visibility expiry (computed as
     receive + timeout, as the SQS docs define it)."""

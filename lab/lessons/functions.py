@@ -25,8 +25,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from lab.experiments import lambda_logs
 from lab.experiments.metadata import LOCAL_MACHINE, progress, run_metadata, tidy
+from lab.observe import logs
 from lab.targets import require_offline
 
 # -- fork from an initialised parent vs a fresh process --------------------------------------
@@ -320,7 +320,7 @@ def worker_vs_function(target, *, jobs: int = 20, size_bytes: int = 65536, round
                     "worker_start_ms": worker.start_ms,
                     "function_billed_ms_while_idle": 0.0,
                     "function_memory_size_mb": memory_size}
-            billed = _billed_summary(lambda_logs.reports(target, fn.name, expect=jobs))
+            billed = _billed_summary(logs.reports(target, fn.name, expect=jobs))
     finally:
         worker.close()
     meta = run_metadata("worker_vs_function", target,
@@ -366,7 +366,7 @@ def lambda_config(target, **values) -> dict:
     """Read (no arguments) or change the offline Lambda's settings (/_lab/lambda/config)."""
     require_offline(target, "lab Lambda settings",
                     "Lambda decides how long idle environments live")
-    return target.lab_api("lambda/config", body=values or None)
+    return target.lab.lambda_config(**values)
 
 
 def keep_alive_sweep(target, *, keep_alive_s: float = 0.5,

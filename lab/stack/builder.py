@@ -5,7 +5,7 @@ id, and `teardown()` deletes what this stack created, newest first.
 The notebooks show each boto3 call in full the first time; afterwards they use these.
 
 On the `aws` target the same builders also do what real AWS needs and moto never checks
-(`lab.aws`): least-privilege inline policies scoped to the resources created, retries while
+(`lab.stack.policies`, `lab.stack.retry`): least-privilege inline policies scoped to the resources created, retries while
 a new role is not yet assumable (IAM propagation) and on throttling, waiters (function
 Active/Updated, mapping Enabled, stage deployed), a reused queue name within 60 s of its
 deletion, log groups created with a short retention and tagged, and teardown at exit.
@@ -14,21 +14,27 @@ deletion, log groups created with a short retention and tagged, and teardown at 
 from __future__ import annotations
 
 import atexit
-import io
 import json
-import time
-import uuid
-import zipfile
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
-from lab.aws import policies
-from lab.aws.retry import (
+from lab.stack import policies
+from lab.stack.packaging import zip_function
+from lab.stack.resources import (
+    LOG_RETENTION_DAYS,
+    MAX_MESSAGE_SIZE,
+    PROJECT_TAG,
+    PROJECT_TAG_KEY,
+    ROLE_PATH,
+    RUN_TAG,
+    TeardownError,
+    delete_resource,
+    new_run_id,
+    tags_list,
+)
+from lab.stack.retry import (
     IAM_PROPAGATION,
     QUEUE_DELETED_RECENTLY,
     QUEUE_NAME_REUSE_WAIT_S,
@@ -37,140 +43,10 @@ from lab.aws.retry import (
     error_code,
     is_iam_propagation,
 )
+from lab.stack.waits import poll_until, wait_for_mapping
 
-PROJECT_TAG = "serverless-lab"
-RUN_TAG = "lab:run-id"
-PROJECT_TAG_KEY = "lab:project"
-MAX_MESSAGE_SIZE = 1_048_576  # SQS MaximumMessageSize upper bound (1 MiB), AWS what's-new 2025-08-04
 DEFAULT_RUNTIME = "python3.12"
-ROLE_PATH = "/serverless-lab/"
-LOG_RETENTION_DAYS = 1  # the shortest CloudWatch Logs retention: the lab parses logs at once
-NOT_FOUND_CODES = ("ResourceNotFoundException", "NoSuchEntity",
-                   "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist",
-                   "NotFoundException")
-T = TypeVar("T")
 
-
-class TeardownError(RuntimeError):
-    """Some resources could not be deleted; `remaining` lists them (see `lab aws cleanup`)."""
-
-    def __init__(self, failures: list[tuple[str, Exception]]):
-        self.remaining = [what for what, _ in failures]
-        lines = "; ".join(f"{what}: {exc}" for what, exc in failures)
-        super().__init__(f"teardown left {len(failures)} resource(s): {lines}")
-
-
-def new_run_id() -> str:
-    """A short id that names and tags everything one run creates."""
-    return uuid.uuid4().hex[:8]
-
-
-def zip_files(files: dict[str, str]) -> bytes:
-    """An in-memory deployment zip holding `files` ({archive name: source text})."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for arcname, text in files.items():
-            zf.writestr(arcname, text)
-    return buf.getvalue()
-
-
-def zip_function(module: str | Path, extra_files: dict[str, str] | None = None) -> bytes:
-    """A deployment zip: `module` is a name in lab/functions ("hello") or a .py path.
-
-    The file is stored under its own name, so the handler is `<module>.handler`.
-    """
-    if isinstance(module, Path) or str(module).endswith(".py"):
-        path = Path(module)
-        name, source = path.name, path.read_text()
-    else:
-        name = f"{module}.py"
-        source = resources.files("lab.functions").joinpath(name).read_text()
-    return zip_files({name: source, **(extra_files or {})})
-
-
-def _tags_list(tags: dict[str, str]) -> list[dict[str, str]]:
-    return [{"Key": k, "Value": v} for k, v in tags.items()]
-
-
-
-
-def delete_resource(client_for: Callable[[str], Any], kind: str, ident: str, *,
-                    policies: Iterable[str] | None = None, managed: Iterable[str] | None = None,
-                    queue_owner: str | None = None) -> bool:
-    """Delete one lab resource (`kind` as Stack records it) through `client_for(service)`.
-    An IAM role loses its inline `policies` and managed `managed` policy ARNs first (default:
-    whatever IAM lists). An SQS queue is a URL, or a name (of `queue_owner`'s account).
-    Returns False when it was already gone (NOT_FOUND_CODES), True when deleted."""
-    try:
-        if kind == "sqs-queue":
-            sqs = client_for("sqs")
-            url = ident if "://" in ident else sqs.get_queue_url(
-                QueueName=ident, **({"QueueOwnerAWSAccountId": queue_owner}
-                                    if queue_owner else {}))["QueueUrl"]
-            sqs.delete_queue(QueueUrl=url)
-        elif kind == "iam-role":
-            iam = client_for("iam")
-            if policies is None:
-                policies = iam.list_role_policies(RoleName=ident).get("PolicyNames", [])
-            for policy in policies:
-                iam.delete_role_policy(RoleName=ident, PolicyName=policy)
-            if managed is None:
-                managed = [p["PolicyArn"] for p in iam.list_attached_role_policies(
-                    RoleName=ident).get("AttachedPolicies", [])]
-            for arn in managed:
-                iam.detach_role_policy(RoleName=ident, PolicyArn=arn)
-            iam.delete_role(RoleName=ident)
-        elif kind == "lambda-function":
-            client_for("lambda").delete_function(FunctionName=ident)
-        elif kind == "lambda-esm":
-            client_for("lambda").delete_event_source_mapping(UUID=ident)
-        elif kind == "http-api":
-            client_for("apigatewayv2").delete_api(ApiId=ident)
-        elif kind == "log-group":
-            client_for("logs").delete_log_group(logGroupName=ident)
-        else:
-            raise ValueError(f"don't know how to delete {kind}")
-    except ClientError as exc:
-        if error_code(exc) in NOT_FOUND_CODES:
-            return False
-        raise
-    return True
-
-
-def poll_until(check: Callable[[], T | None], *, timeout: float, poll_every: float,
-               sleep: Callable[[float], None] = time.sleep,
-               what: Callable[[], str] = lambda: "condition not met") -> T:
-    """Call `check` until it returns something other than None; TimeoutError (`what()`)
-    after `timeout` s. Counts the waits too, so a fake `sleep` still ends the loop."""
-    deadline = time.monotonic() + timeout
-    attempts = 0
-    while (result := check()) is None:
-        attempts += 1
-        if time.monotonic() > deadline or attempts * poll_every > timeout:
-            raise TimeoutError(f"{what()} after {timeout} s")
-        sleep(poll_every)
-    return result
-
-
-def wait_for_mapping(lam, uuid: str, state: str = "Enabled", *, timeout: float = 30.0,
-                     poll_every: float = 0.1,
-                     sleep: Callable[[float], None] = time.sleep) -> str:
-    """Poll GetEventSourceMapping until the mapping is in `state` (e.g. after
-    CreateEventSourceMapping or UpdateEventSourceMapping(Enabled=...), it passes through
-    Creating/Enabling/Disabling/Updating). A mapping that is Disabled or Deleting while we
-    wait for Enabled fails at once. TimeoutError after `timeout` s."""
-    seen = {"state": None}
-
-    def reached() -> str | None:
-        seen["state"] = current = lam.get_event_source_mapping(UUID=uuid)["State"]
-        if current == state:
-            return current
-        if state == "Enabled" and current in ("Disabled", "Deleting"):
-            raise TimeoutError(f"event source mapping {uuid} is {current}, not {state}")
-        return None
-
-    return poll_until(reached, timeout=timeout, poll_every=poll_every, sleep=sleep,
-                      what=lambda: f"event source mapping {uuid} is {seen['state']}, not {state},")
 
 @dataclass
 class Queue:
@@ -323,7 +199,7 @@ class Stack:
         try:
             arn = iam.create_role(RoleName=name, Path=ROLE_PATH,
                                   AssumeRolePolicyDocument=json.dumps(trust),
-                                  Tags=_tags_list(self.tags))["Role"]["Arn"]
+                                  Tags=tags_list(self.tags))["Role"]["Arn"]
         except ClientError as exc:
             if error_code(exc) != "EntityAlreadyExists":
                 raise

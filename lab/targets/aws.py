@@ -15,7 +15,7 @@ import boto3
 from botocore.config import Config
 
 from lab.aws import plan as plans
-from lab.targets import Target
+from lab.targets.base import Target
 
 CONFIRM_ENV = "LAB_AWS_CONFIRM"
 
@@ -34,7 +34,7 @@ class AwsTarget(Target):
     name = "aws"
 
     def __init__(self, session: boto3.Session | None = None, region: str | None = None):
-        self.session = session or _session(region)
+        self.session = session or aws_session(region)
         self.region = self.session.region_name
         if not self.region:
             raise AwsTargetError(
@@ -76,7 +76,7 @@ class AwsTarget(Target):
         return f"<lab aws target account={self.account_id or '?'} region={self.region}>"
 
 
-def _session(region: str | None = None, profile: str | None = None) -> boto3.Session:
+def aws_session(region: str | None = None, profile: str | None = None) -> boto3.Session:
     """The session of the aws target: `profile` (default: the standard chain) in `region`,
     else LAB_REGION, else the profile's or the chain's region."""
     return boto3.Session(profile_name=profile or None,
@@ -116,7 +116,7 @@ def announce(target: AwsTarget, experiment_plans=None, *, out=None) -> str:
 def connect_aws(region: str | None = None, *, experiment_plans=None, target: AwsTarget | None = None,
                 confirm: bool | None = None, stdin=None, out=None) -> AwsTarget:
     """The aws target after identity, plan, cost and an explicit opt-in; refuses otherwise."""
-    target = target or AwsTarget(_session(region))
+    target = target or AwsTarget(aws_session(region))
     announce(target, experiment_plans, out=out)
     if not opted_in(confirm=confirm, stdin=stdin, stdout=out):
         raise AwsOptInRequired(

@@ -20,7 +20,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--out", default="build", help="output folder")
     b.add_argument("--timeout", type=int, default=900, help="seconds per cell")
 
-    from lab.aws.cli import add_parser as add_aws_parser  # lab aws plan | run | cleanup
+    from lab.cli.aws import add_parser as add_aws_parser  # lab aws plan | run | cleanup
 
     add_aws_parser(sub)
     return p
@@ -33,11 +33,11 @@ def main(argv: list[str] | None = None) -> int:
 
         return serve(args.host, args.port, args.exit_with_parent)
     if args.command == "build":
-        from lab.build import build
+        from lab.walkthrough.build import build
 
         return build(args.notebooks, args.out, args.timeout)
     if args.command == "aws":
-        from lab.aws.cli import main as aws_main
+        from lab.cli.aws import main as aws_main
 
         return aws_main(args)
     return 2

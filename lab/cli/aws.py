@@ -49,17 +49,17 @@ def _params(items: list[str]) -> dict:
 
 def make_target(args):
     """The AwsTarget for these arguments (tests replace this with a stubbed target)."""
-    from lab.aws_target import AwsTarget, _session
+    from lab.targets.aws import AwsTarget, aws_session
 
-    return AwsTarget(_session(args.region, args.profile))
+    return AwsTarget(aws_session(args.region, args.profile))
 
 
 def main(args, *, out=None, stdin=None) -> int:
     """Run one `lab aws` verb; a missing region/credential or an AWS error is one clear line."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from lab.aws.experiments import UnknownExperiment
-    from lab.aws_target import AwsTargetError
+    from lab.aws.plan import UnknownExperiment
+    from lab.targets.aws import AwsTargetError
 
     try:
         return _main(args, out=out or sys.stdout, stdin=stdin)
@@ -69,9 +69,10 @@ def main(args, *, out=None, stdin=None) -> int:
 
 
 def _main(args, *, out, stdin) -> int:
-    from lab.aws import cleanup, experiments
+    from lab.aws import cleanup
     from lab.aws import plan as plans
-    from lab.aws_target import AwsOptInRequired, announce, connect_aws, opted_in
+    from lab.experiments import registry as experiments
+    from lab.targets.aws import AwsOptInRequired, announce, connect_aws, opted_in
 
     target = make_target(args)
     if args.aws_command == "plan":
@@ -92,7 +93,7 @@ def _main(args, *, out, stdin) -> int:
         df = experiment(target, **params)
         print(f"{name}: {len(df)} rows, columns {list(df.columns)}", file=out)
         if args.save:
-            from lab.data import save_run
+            from lab.results.data import save_run
 
             print(f"saved {save_run(df, args.save, args.runs_dir)}", file=out)
         return 0
@@ -120,7 +121,7 @@ def _main(args, *, out, stdin) -> int:
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
-    """`lab aws ...` arguments alone (for tests and `python -m lab.aws.cli`)."""
+    """`lab aws ...` arguments alone (for tests and `python -m lab.cli.aws`)."""
     parser = argparse.ArgumentParser(prog="lab")
     add_parser(parser.add_subparsers(dest="command", required=True))
     return parser.parse_args(["aws", *argv])

@@ -23,7 +23,7 @@ import pandas as pd
 REQUIRED_KEYS = ("experiment", "target", "region", "timestamp_utc", "versions", "machine",
                  "parameters", "seed", "columns")
 
-DATA_DIR = Path(os.environ.get("LAB_DATA_DIR", Path(__file__).resolve().parents[1] / "data"))
+DATA_DIR = Path(os.environ.get("LAB_DATA_DIR", Path(__file__).resolve().parents[2] / "data"))
 RUNS_DIR = DATA_DIR / "runs"
 REFERENCE_DIR = DATA_DIR / "reference"
 TARGETS = ("offline", "aws")
@@ -158,7 +158,7 @@ def source_kind(obj) -> str:
         if text.startswith(kind):
             return kind
     raise ValueError("data has no source: pass frames made by lab.experiments or "
-                     "lab.data (attrs['target'] offline/aws, or source='reference')")
+                     "lab.results.data (attrs['target'] offline/aws, or source='reference')")
 
 
 def source_label(obj) -> str:

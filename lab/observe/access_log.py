@@ -1,17 +1,13 @@
-"""HTTP API helpers for readers: the invoke URL of an API and its access log as a table.
+"""An HTTP API's access log as a table, on either target.
 
-Both work on either target. Offline, `lab serve` answers at
-`<endpoint>/_aws/execute-api/<apiId>[/<stage>]` and keeps every request's access log record
-in memory. On AWS the invoke URL is `https://<apiId>.execute-api.<region>.amazonaws.com`
-(`/<stage>` for a named stage) and the access log is read from the stage's CloudWatch Logs
-group, which must use `ACCESS_LOG_FORMAT` (JSON lines with the fields below).
+Offline, `lab serve` keeps every request's access log record in memory. On AWS the access
+log is read from the stage's CloudWatch Logs group, which must use `ACCESS_LOG_FORMAT`
+(JSON lines with the fields below).
 """
 
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 
 import pandas as pd
 
@@ -51,14 +47,6 @@ COLUMNS = {
 }
 
 
-def invoke_url(target, api_id: str, stage: str = "$default") -> str:
-    """The base URL a client calls for `api_id` (no trailing slash)."""
-    suffix = "" if stage == "$default" else f"/{stage}"
-    if target.is_offline:
-        return f"{target.endpoint_url}/_aws/execute-api/{api_id}{suffix}"
-    return f"https://{api_id}.execute-api.{target.region}.amazonaws.com{suffix}"
-
-
 def _num(value) -> float | None:
     if value in (None, "", "-"):
         return None
@@ -68,7 +56,7 @@ def _num(value) -> float | None:
         return None
 
 
-def _frame(records: list[dict]) -> pd.DataFrame:
+def access_log_frame(records: list[dict]) -> pd.DataFrame:
     rows = []
     for r in records:
         integration = r.get("integrationLatencyMs")
@@ -107,8 +95,8 @@ def _frame(records: list[dict]) -> pd.DataFrame:
 def access_log(target, api_id: str) -> pd.DataFrame:
     """One row per request to `api_id` (columns and units: COLUMNS)."""
     if target.is_offline:
-        return _frame(target.lab_api("apigw/access-log", apiId=api_id)["records"])
-    return _frame(_aws_records(target, api_id))
+        return access_log_frame(target.lab.apigw_access_log(api_id))
+    return access_log_frame(_aws_records(target, api_id))
 
 
 def _aws_records(target, api_id: str) -> list[dict]:
@@ -129,15 +117,3 @@ def _aws_records(target, api_id: str) -> list[dict]:
                 if record.get("apiId") in (api_id, None):
                     records.append(record)
     return records
-
-
-def post_json(url: str, body: dict, timeout: float = 30.0) -> tuple[int, str | None, str]:
-    """POST a JSON body to an API; (status, apigw-requestid, response text), errors included
-    (an HTTP error status is a result to measure, not an exception)."""
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status, resp.headers.get("apigw-requestid"), resp.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers.get("apigw-requestid"), exc.read().decode()

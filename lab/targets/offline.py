@@ -1,4 +1,4 @@
-"""Where the notebooks' boto3 calls go: `offline` (default) or `aws` (opt-in).
+"""The offline target: boto3 clients for a `lab serve` endpoint on loopback.
 
 Offline clients carry fake credentials and the loopback endpoint only, and a
 `before-send` hook refuses any request to a non-loopback host: offline code cannot reach
@@ -7,77 +7,21 @@ a real account even with real credentials in the environment.
 
 from __future__ import annotations
 
-import ipaddress
-import json
 import os
 import threading
-import urllib.parse
-import urllib.request
 from urllib.parse import urlparse
 
 import boto3
 import botocore.session
 from botocore.config import Config
 
+from lab.offline.client import LabClient
 from lab.offline.process import ServeProcess
+from lab.targets.base import OfflineSafetyError, Target, is_loopback
 
-TARGETS = ("offline", "aws")
 FAKE_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 DEFAULT_OFFLINE_REGION = "us-east-1"
 OFFLINE_ACCOUNT_ID = "123456789012"
-
-
-class OfflineOnlyError(RuntimeError):
-    """A lab-only record or setting was asked of a target that has none (AWS)."""
-
-
-def require_offline(target, what: str, on_aws: str) -> None:
-    """Refuse `what` (a lab serve record/setting) on AWS, saying what to use there."""
-    if not getattr(target, "is_offline", False):
-        raise OfflineOnlyError(f"{what} exist only offline (lab serve); on AWS {on_aws}")
-
-
-class OfflineSafetyError(RuntimeError):
-    """An offline client tried to send a request somewhere other than loopback."""
-
-
-def is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-class Target:
-    """boto3 clients for one target, plus what a notebook needs to know about it."""
-
-    name: str = ""
-    region: str
-    endpoint_url: str | None
-    account_id: str
-
-    def client(self, service: str, **kwargs):
-        raise NotImplementedError
-
-    def resource(self, service: str, **kwargs):
-        raise NotImplementedError
-
-    @property
-    def is_offline(self) -> bool:
-        return self.name == "offline"
-
-    def close(self) -> None:
-        """Release what this target owns (an offline endpoint it started itself)."""
-
-    def __enter__(self) -> Target:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 class OfflineTarget(Target):
@@ -96,6 +40,7 @@ class OfflineTarget(Target):
         self._owns_process = owns_process
         self._clients: dict[str, object] = {}
         self._clients_lock = threading.Lock()
+        self.lab = LabClient(self.endpoint_url)  # the endpoint's own /_lab/ routes
         # No profile, no config or credentials files: AWS_PROFILE and ~/.aws never feed
         # an offline client (an unknown AWS_PROFILE would otherwise even break it).
         core = botocore.session.Session(session_vars={
@@ -127,25 +72,12 @@ class OfflineTarget(Target):
         kwargs.setdefault("config", self._config)
         return self.session.resource(service, endpoint_url=self.endpoint_url, **kwargs)
 
-    def lab_api(self, path: str, body: dict | None = None, timeout: float = 30.0,
-                **query) -> object:
-        """The endpoint's own `/_lab/...` routes (no AWS equivalent): GET with `query`, or
-        POST `body` as JSON; returns the decoded JSON answer."""
-        url = f"{self.endpoint_url}/_lab/{path.lstrip('/')}"
-        if query:
-            url += "?" + urllib.parse.urlencode(query)
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(url, data=data, method="GET" if data is None else "POST",
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return json.load(resp)
-
     def health(self) -> dict:
-        return self.lab_api("health", timeout=5)
+        return self.lab.health()
 
     def reset(self) -> None:
         """Forget every resource on the endpoint (moto state and the lab's own)."""
-        self.lab_api("reset", body={})
+        self.lab.reset()
 
     @property
     def pid(self) -> int | None:
@@ -165,11 +97,13 @@ def _refuse_non_loopback(request, **_):
         raise OfflineSafetyError(f"offline client refused to send a request to {host}")
 
 
+
+
 _shared: ServeProcess | None = None
 _shared_lock = threading.Lock()
 
 
-def _shared_endpoint() -> ServeProcess:
+def shared_endpoint() -> ServeProcess:
     """The `lab serve` child shared by every connect() in this process (one per kernel)."""
     global _shared
     with _shared_lock:
@@ -178,21 +112,11 @@ def _shared_endpoint() -> ServeProcess:
         return _shared
 
 
-def connect(target: str | None = None, *, region: str | None = None,
-            endpoint_url: str | None = None, fresh: bool = False) -> Target:
-    """Clients for `target` (`LAB_TARGET`, default offline).
-
-    offline: uses `endpoint_url` or `LAB_ENDPOINT_URL` if given (a `lab serve` you run),
-    otherwise starts one `lab serve` for this process and reuses it; `fresh=True` starts a
-    private one that `close()` (or leaving a `with` block) stops.
-    """
-    target = (target or os.environ.get("LAB_TARGET") or "offline").lower()
-    if target not in TARGETS:
-        raise ValueError(f"unknown target {target!r}: choose one of {', '.join(TARGETS)}")
-    if target == "aws":
-        from lab.aws_target import connect_aws
-
-        return connect_aws(region=region)
+def connect_offline(region: str | None = None, endpoint_url: str | None = None,
+                    fresh: bool = False) -> OfflineTarget:
+    """Clients for `endpoint_url` or `LAB_ENDPOINT_URL` if given (a `lab serve` you run),
+    otherwise for one `lab serve` started for this process and reused; `fresh=True` starts
+    a private one that `close()` (or leaving a `with` block) stops."""
     region = region or os.environ.get("LAB_REGION") or DEFAULT_OFFLINE_REGION
     endpoint_url = endpoint_url or os.environ.get("LAB_ENDPOINT_URL")
     if endpoint_url:
@@ -200,7 +124,7 @@ def connect(target: str | None = None, *, region: str | None = None,
     if fresh:
         process = ServeProcess()
         return OfflineTarget(process.url, region, process=process, owns_process=True)
-    shared = _shared_endpoint()
+    shared = shared_endpoint()
     return OfflineTarget(shared.url, region, process=shared)
 
 

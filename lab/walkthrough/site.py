@@ -16,7 +16,7 @@ import nbformat
 from nbconvert import HTMLExporter
 from pygments.formatters import HtmlFormatter
 
-from lab.notebooks import list_notebooks
+from lab.walkthrough.notebooks import list_notebooks
 
 SITE_TITLE = "serverless-lab: HTTP API → SQS → Lambda, learned and measured"
 

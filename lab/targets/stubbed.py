@@ -11,7 +11,7 @@ from __future__ import annotations
 import boto3
 from botocore.stub import Stubber
 
-from lab.targets import Target
+from lab.targets.base import Target
 
 STUB_ACCOUNT_ID = "111122223333"
 

@@ -2,14 +2,14 @@
 
 Everything becomes one long table with the columns `metric, source, value, low, high, unit`
 where `source` always starts with "offline", "AWS" or "reference"; `as_table` pivots it
-(one column per source) and `lab.plots.comparison` draws it.
+(one column per source) and `lab.results.plots.comparison` draws it.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from lab.data import source_kind, source_label
+from lab.results.data import source_kind, source_label
 
 COLUMNS = ["metric", "source", "value", "low", "high", "unit"]
 STATS = {"p50": 0.5, "p90": 0.9, "p99": 0.99}
@@ -43,10 +43,10 @@ def summarize(df: pd.DataFrame, column: str, metric: str, *, unit: str = "ms",
 
 
 def from_reference(ref: pd.DataFrame, metrics: dict[str, str]) -> pd.DataFrame:
-    """Rows of a `lab.data.load_reference` table renamed to comparable metric names
+    """Rows of a `lab.results.data.load_reference` table renamed to comparable metric names
     (`{"init_duration_avg_python312_zip": "Init Duration mean"}`), labelled reference."""
     if source_kind(ref) != "reference":
-        raise ValueError("from_reference takes a lab.data.load_reference table")
+        raise ValueError("from_reference takes a lab.results.data.load_reference table")
     picked = ref[ref["metric"].isin(metrics)]
     missing = set(metrics) - set(picked["metric"])
     if missing:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lab.targets import OfflineOnlyError
+from lab.targets.base import OfflineOnlyError
 
 BASE_COLUMNS = ["time", "t_s", "time_ms", "event", "queue", "message_id", "group_id",
                 "receive_count", "receiver", "visibility_timeout_s", "visible_at_ms"]
@@ -45,10 +45,7 @@ def fetch_lifecycle(target, queue_url: str, message_id: str | None = None) -> pd
             "per-message lifecycle records exist only offline (lab serve records them); on "
             "the aws target, build timelines from the handlers' own records (log lines and "
             "REPORT lines the experiment collects)")
-    query = {"queue": queue_url}
-    if message_id:
-        query["message_id"] = message_id
-    return lifecycle_frame(target.lab_api("sqs/lifecycle", **query))
+    return lifecycle_frame(target.lab.sqs_lifecycle(queue_url, message_id))
 
 
 def lifecycle_frame(events: list[dict]) -> pd.DataFrame:

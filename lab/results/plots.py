@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from lab.data import source_kind, source_label  # noqa: F401 - re-exported
+from lab.results.data import source_kind, source_label  # noqa: F401 - re-exported
 
 SOURCE_COLORS = {"offline": "#1f77b4", "aws": "#ff7f0e", "reference": "#7f7f7f"}
 EVENT_STYLE = {"sent": ("o", "#2ca02c"), "delete": ("s", "#2ca02c"),
@@ -287,7 +287,7 @@ def polling_costs(summary: pd.DataFrame, *, title: str | None = None, ax=None) -
 # -- comparison ---------------------------------------------------------------------------
 def comparison(table: pd.DataFrame, *, title: str | None = None, ax=None) -> Figure:
     """Offline, AWS and reference figures side by side, one group per metric (input:
-    `lab.compare.side_by_side`). Reference bars are hatched and ranges drawn as error bars.
+    `lab.results.compare.side_by_side`). Reference bars are hatched and ranges drawn as error bars.
     All metrics in one chart must share a unit."""
     units = table["unit"].dropna().unique()
     if len(units) != 1:

@@ -19,7 +19,7 @@ Notebook 07 (failure injection, each variant in its own stack, torn down in `fin
 - `accounting`: processed / dead-lettered / unaccounted per variant (unaccounted must be 0).
 
 Sources: the handler's own clock and outcome (`LAB_RECORD`), SQS attributes, DynamoDB, the
-DLQ (both targets); `lab.lifecycle` and `/_lab/esm/stats` are OFFLINE ONLY (the scaling
+DLQ (both targets); `lab.observe.lifecycle` and `/_lab/esm/stats` are OFFLINE ONLY (the scaling
 numbers from the latter are a MODEL of services-sqs-scaling). On AWS the nearest
 equivalents are CloudWatch metrics (per minute).
 """
@@ -27,19 +27,24 @@ equivalents are CloudWatch metrics (per minute).
 from __future__ import annotations
 
 import json
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
 
-from lab.experiments import lambda_logs
+from lab.experiments import tracer
+from lab.experiments.harness import (
+    DepthSampler,
+    arrival_times,
+    faulty_indices,
+    receive_all,
+    send_batch,
+)
 from lab.experiments.metadata import experiment_stack, progress_bar, run_metadata, tidy
-from lab.experiments.polling import arrival_times
-from lab.experiments.queue_lessons import send_batch
-from lab.http_api import post_json
+from lab.observe import logs
 from lab.stack import wait_for_mapping
+from lab.stack.http_api import post_json
 from lab.targets import require_offline
 
 # -- DynamoDB: the photo results table ----------------------------------------------------
@@ -172,97 +177,26 @@ TRACE_COLUMNS = {
 }
 
 
-def handler_records(target, function_name: str, *, start_ms: int, message_ids=(),
-                    timeout_s: float = 30.0, poll_s: float = 0.3) -> pd.DataFrame:
-    """The handler's `LAB_RECORD` lines since `start_ms`, polling until every message in
-    `message_ids` has a record that did not fail (or `timeout_s` passes)."""
-    want = {m for m in message_ids if m}
-    deadline = time.monotonic() + timeout_s
-    while True:
-        recs = lambda_logs.recorder_records(lambda_logs.log_events(
-            target, function_name, "LAB_RECORD", start_ms=start_ms, timeout_s=0))
-        done = set(recs.loc[~recs["fails"].astype(bool), "message_id"]) if len(recs) else set()
-        if want <= done or time.monotonic() >= deadline:
-            return recs
-        time.sleep(poll_s)
-
-
-def _deleted_times(target, queue_url: str | None) -> dict[str, float]:
-    if not queue_url or not getattr(target, "is_offline", False):
-        return {}
-    from lab.lifecycle import fetch_lifecycle
-
-    life = fetch_lifecycle(target, queue_url)
-    dele = life[life["event"] == "deleted"]
-    return dict(zip(dele["message_id"], dele["time_ms"], strict=True))
-
-
-def _integration_latency(target, api_id: str | None) -> dict[str, float]:
-    if not api_id:
-        return {}
-    from lab import http_api
-
-    try:
-        log = http_api.access_log(target, api_id)
-    except Exception:  # noqa: BLE001 - the access log is one optional source
-        return {}
-    return dict(zip(log["request_id"], log["integration_latency_ms"], strict=True))
-
-
 def trace(target, sends: pd.DataFrame, function_name: str, *, start_ms: int,
           api_id: str | None = None, queue_url: str | None = None,
           timeout_s: float = 30.0) -> pd.DataFrame:
     """Every hop of every request in `sends` (TRACE_COLUMNS), joined by SQS MessageId."""
     ids = [m for m in sends["message_id"] if isinstance(m, str)]
-    recs = handler_records(target, function_name, start_ms=start_ms, message_ids=ids,
-                           timeout_s=timeout_s)
-    first: dict[str, dict] = {}
-    if len(recs):
-        for rec in recs.sort_values("handler_start_ms").to_dict("records"):
-            if not rec.get("fails"):
-                first.setdefault(rec["message_id"], rec)
+    recs = tracer.handler_records(target, function_name, start_ms=start_ms, message_ids=ids,
+                                  timeout_s=timeout_s)
+    first = tracer.first_deliveries(recs, "message_id")
     invocations = {r["request_id"] for r in first.values()}
-    reps = lambda_logs.reports_by_id(lambda_logs.reports(
+    reps = logs.reports_by_id(logs.reports(
         target, function_name, start_ms=start_ms, request_ids=invocations, timeout_s=timeout_s))
-    deleted = _deleted_times(target, queue_url)
-    integ = _integration_latency(target, api_id)
-    rows = []
-    for row in sends.to_dict("records"):
-        rec = first.get(row["message_id"], {})
-        rep = reps.get(rec.get("request_id"), {})
-        row.update(invocation_id=rec.get("request_id"), batch_size=rec.get("batch_size"),
-                   outcome=rec.get("outcome"), sqs_sent_ms=rec.get("sent_ms"),
-                   first_receive_ms=rec.get("first_receive_ms"),
-                   handler_start_ms=rec.get("handler_start_ms"),
-                   record_end_ms=rec.get("handler_end_ms"),
-                   deleted_ms=deleted.get(row["message_id"]),
-                   integration_ms=integ.get(row["api_request_id"]),
-                   init_ms=rep.get("init_duration_ms"), duration_ms=rep.get("duration_ms"),
-                   start=rep.get("start"))
-        for col, a, b in (("to_queue_ms", "sqs_sent_ms", "client_send_ms"),
-                          ("queue_wait_ms", "first_receive_ms", "sqs_sent_ms"),
-                          ("dispatch_ms", "handler_start_ms", "first_receive_ms"),
-                          ("handler_ms", "record_end_ms", "handler_start_ms"),
-                          ("delete_ms", "deleted_ms", "record_end_ms"),
-                          ("end_to_end_ms", "handler_start_ms", "client_send_ms"),
-                          ("done_ms", "deleted_ms", "client_send_ms")):
-            row[col] = _diff(row, a, b)
-        rows.append(row)
+    rows = sends.to_dict("records")
+    tracer.join_hops(rows, first, lambda row: row["message_id"], reps,
+                     integration_ms=tracer.integration_latency(target, api_id),
+                     deleted=tracer.deleted_times(target, queue_url))
     params = dict(sends.attrs.get("parameters", {}), function=function_name)
     meta = run_metadata("pipeline_trace", target, params, seed=sends.attrs.get("seed"),
                         columns=TRACE_COLUMNS)
-    handled = sum(1 for r in rows if r.get("handler_start_ms") is not None)
-    meta["accounting"] = {"requests": len(rows),
-                          "accepted": sum(1 for r in rows if r["status"] == 200),
-                          "handled": handled}
+    meta["accounting"] = tracer.accounting(rows)
     return tidy(rows, TRACE_COLUMNS, meta)
-
-
-def _diff(row: dict, a: str, b: str) -> float | None:
-    x, y = row.get(a), row.get(b)
-    if x is None or y is None or pd.isna(x) or pd.isna(y):
-        return None
-    return float(x) - float(y)
 
 
 HOPS = ("to_queue_ms", "queue_wait_ms", "dispatch_ms", "handler_ms", "delete_ms")
@@ -301,7 +235,7 @@ def batching_tradeoff(target, *, url: str, function_name: str, esm_uuid: str,
             df["config"] = f"BatchSize {size}, window {window} s"
             df["batch_size_setting"], df["window_s"] = size, window
             frames.append(df)
-        deleted = _deleted_times(target, queue_url)  # the lifecycle, read once for all configs
+        deleted = tracer.deleted_times(target, queue_url)  # the lifecycle, read once for all configs
         for df in frames:
             df["deleted_ms"] = df["message_id"].map(deleted)
             df["delete_ms"] = df["deleted_ms"] - df["record_end_ms"]
@@ -343,74 +277,19 @@ def batching_summary(df: pd.DataFrame) -> pd.DataFrame:
 
 
 # -- a burst: throughput and concurrency ---------------------------------------------------
-DEPTH_COLUMNS = {
-    "t_s": "time since the run started (s)",
-    "visible": "ApproximateNumberOfMessages of the queue (count)",
-    "in_flight": "ApproximateNumberOfMessagesNotVisible of the queue (count)",
-    "dlq": "ApproximateNumberOfMessages of the dead-letter queue (count; 0 without one)",
-}
-
-
-class DepthSampler:
-    """Samples queue depth attributes in a thread (every `every_s`) until stopped."""
-
-    def __init__(self, target, queue_url: str, dlq_url: str | None = None, every_s: float = 0.2,
-                 t0: float | None = None):
-        self.sqs = target.client("sqs")
-        self.queue_url, self.dlq_url, self.every_s = queue_url, dlq_url, every_s
-        self.t0 = t0 or time.time()
-        self.rows: list[dict] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _attrs(self, url: str) -> dict:
-        return self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
-            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
-
-    def sample(self) -> dict:
-        a = self._attrs(self.queue_url)
-        row = {"t_s": time.time() - self.t0, "visible": int(a["ApproximateNumberOfMessages"]),
-               "in_flight": int(a["ApproximateNumberOfMessagesNotVisible"]),
-               "dlq": int(self._attrs(self.dlq_url)["ApproximateNumberOfMessages"])
-               if self.dlq_url else 0}
-        self.rows.append(row)
-        return row
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.sample()
-            except Exception:  # noqa: BLE001 - a queue deleted under us ends the sampling
-                return
-            self._stop.wait(self.every_s)
-
-    def __enter__(self) -> DepthSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def frame(self, meta: dict | None = None) -> pd.DataFrame:
-        df = pd.DataFrame(self.rows, columns=list(DEPTH_COLUMNS))
-        df.attrs.update(meta or {}, columns=dict(DEPTH_COLUMNS))
-        return df
-
-
 def mapping_stats(target, uuid: str) -> dict:
     """OFFLINE ONLY: the mapping's `/_lab/esm/stats` (invocations, concurrency samples with
     the scaling MODEL's pollers and target; times in s since the mapping was created)."""
     require_offline(target, "per-mapping stats",
                     "read CloudWatch (ConcurrentExecutions, Invocations, Errors)")
-    return target.lab_api("esm/stats", uuid=uuid)
+    return target.lab.esm_stats(uuid)
 
 
 def set_scaling_time_scale(target, time_scale: float) -> float:
     """OFFLINE ONLY: speed the scaling MODEL's clock; returns the previous time scale."""
     require_offline(target, "ESM scaling settings", "Lambda scales the pollers itself")
-    before = target.lab_api("esm/config")["time_scale"]
-    target.lab_api("esm/config", body={"time_scale": time_scale})
+    before = target.lab.esm_config()["time_scale"]
+    target.lab.esm_config(time_scale=time_scale)
     return before
 
 
@@ -512,27 +391,6 @@ OUTCOME_COLUMNS = {
 }
 
 
-def failure_plan(n: int, fraction: float, seed: int) -> set[int]:
-    """Which message indices carry the injected fault (seeded, `round(fraction * n)`)."""
-    rng = np.random.default_rng(seed)
-    k = int(round(fraction * n))
-    return set(rng.choice(n, size=k, replace=False).tolist()) if k else set()
-
-
-def receive_all(sqs, url: str, *, hold_s: int = 30, **receive) -> list[dict]:
-    """Every message `url` hands out, received 10 at a time (invisible for `hold_s`) until
-    two receives in a row come back empty (one empty short poll can miss messages)."""
-    out: list[dict] = []
-    empty = 0
-    while empty < 2:
-        msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
-                                   VisibilityTimeout=hold_s, WaitTimeSeconds=0,
-                                   **receive).get("Messages", [])
-        empty = 0 if msgs else empty + 1
-        out += msgs
-    return out
-
-
 def _drain_dlq(sqs, dlq_url: str, hold_s: int = 120) -> dict[str, dict]:
     """Every message in the DLQ (received with a long visibility timeout): id -> body."""
     return {m["MessageId"]: json.loads(m["Body"])
@@ -545,7 +403,7 @@ def _run_variant(target, name: str, variant: dict, *, n: int, seed: int, batch_s
                  timeout_s: float, stack_name: str, t0: float, bar) -> dict:
     module = variant.get("module", "photo_processor")
     inject = variant.get("inject")
-    faulty = failure_plan(n, variant.get("fraction", 0.0), seed) if inject else set()
+    faulty = faulty_indices(n, variant.get("fraction", 0.0), seed) if inject else set()
     size = variant.get("batch_size", batch_size)
     fn_timeout = variant.get("function_timeout", function_timeout)
     with experiment_stack(target, stack_name) as stack:
@@ -588,7 +446,7 @@ def _run_variant(target, name: str, variant: dict, *, n: int, seed: int, batch_s
                 settled_s = time.time() - t0
             lam_stats = mapping_stats(target, uuid) if target.is_offline else None
             dead = _drain_dlq(sqs, dlq.url)
-            recs = lambda_logs.recorder_records(lambda_logs.log_events(
+            recs = logs.recorder_records(logs.log_events(
                 target, fn.name, "LAB_RECORD", start_ms=start_ms, timeout_s=0))
             stored = photo_results(target, table)
         finally:
