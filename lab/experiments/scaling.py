@@ -19,6 +19,7 @@ import pandas as pd
 from lab.experiments.harness import send_batch
 from lab.experiments.metadata import experiment_stack, progress_bar, run_metadata, tidy
 from lab.observe import logs
+from lab.stack.waits import poll_until
 from lab.targets import require_offline
 
 COLUMNS = {
@@ -56,16 +57,20 @@ def esm_backlog(target, *, n_messages: int = 20, hold_ms: float = 300.0, batch_s
                                             for k in range(start, min(start + 10, n_messages))])
             uuid = stack.event_source_mapping(fn, queue, batch_size=batch_size,
                                               maximum_concurrency=max_concurrency)
-            deadline = time.monotonic() + timeout_s
-            records = pd.DataFrame()
-            while time.monotonic() < deadline:
-                records = logs.recorder_records(logs.log_events(
+            latest = {"records": pd.DataFrame()}
+
+            def all_handled() -> bool | None:
+                records = latest["records"] = logs.recorder_records(logs.log_events(
                     target, fn.name, "LAB_RECORD", start_ms=started_ms, timeout_s=0))
                 done = records["message_id"].nunique() if len(records) else 0
                 bar.update(done - getattr(bar, "n", done))
-                if done >= n_messages:
-                    break
-                time.sleep(0.3)
+                return True if done >= n_messages else None
+
+            try:
+                poll_until(all_handled, timeout=timeout_s, poll_every=0.3)
+            except TimeoutError:
+                pass  # the accounting below reports how many were handled
+            records = latest["records"]
             reports = logs.reports(target, fn.name, start_ms=started_ms,
                                           request_ids=records["request_id"].unique()
                                           if len(records) else (), timeout_s=timeout_s)

@@ -45,6 +45,7 @@ from lab.experiments.metadata import experiment_stack, progress_bar, run_metadat
 from lab.observe import logs
 from lab.stack import wait_for_mapping
 from lab.stack.http_api import post_json
+from lab.stack.waits import poll_until
 from lab.targets import require_offline
 
 # -- DynamoDB: the photo results table ----------------------------------------------------
@@ -369,15 +370,6 @@ def burst(target, *, url: str, function_name: str, esm_uuid: str, queue_url: str
 
 
 # -- failure injection ---------------------------------------------------------------------
-#: Batch-failure handling modes (notebook 07).
-MODES = {
-    "whole batch (raise)": {"module": "photo_processor", "env": {"BATCH_FAILURES": "raise"},
-                            "report": False},
-    "partial: plain code": {"module": "photo_processor", "env": {"BATCH_FAILURES": "report"},
-                            "report": True},
-    "partial: Powertools": {"module": "photo_processor_powertools", "env": {}, "report": True},
-}
-
 OUTCOME_COLUMNS = {
     "variant": "the variant (handler and settings) this message ran under",
     "photo_id": "the photo",
@@ -435,14 +427,18 @@ def _run_variant(target, name: str, variant: dict, *, n: int, seed: int, batch_s
                 maximum_concurrency=variant.get("max_concurrency", 2),
                 batching_window=variant.get("window", 0 if size <= 10 else 1))
             with DepthSampler(target, queue.url, dlq.url, every_s=0.25, t0=t0) as sampler:
-                deadline = time.monotonic() + timeout_s
-                while time.monotonic() < deadline:
-                    time.sleep(0.3)
+                def settled() -> bool | None:
                     last = sampler.rows[-1] if sampler.rows else None
                     if last and last["visible"] + last["in_flight"] == 0 and last["t_s"] > 0.5:
                         # settled by the attributes; confirm with a fresh read
-                        if sum(sampler.sample()[k] for k in ("visible", "in_flight")) == 0:
-                            break
+                        return sum(sampler.sample()[k] for k in ("visible", "in_flight")) == 0 \
+                            or None
+                    return None
+
+                try:
+                    poll_until(settled, timeout=timeout_s, poll_every=0.3)
+                except TimeoutError:
+                    pass  # not settled in time: the accounting shows what is still queued
                 settled_s = time.time() - t0
             lam_stats = mapping_stats(target, uuid) if target.is_offline else None
             dead = _drain_dlq(sqs, dlq.url)
