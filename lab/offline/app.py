@@ -22,7 +22,7 @@ from werkzeug.wrappers import Request, Response
 
 from lab.offline.errors import LabAwsError, aws_error, json_response
 
-log = logging.getLogger("lab.serve")
+log = logging.getLogger("lab.offline")
 
 ACCOUNT_ID = "123456789012"  # moto's default account
 DEFAULT_REGION = "us-east-1"

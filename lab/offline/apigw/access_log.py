@@ -10,11 +10,14 @@ writes to `<apiId>_<stage>` (a model).
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections import deque
 
 from lab.offline.lambda_ import logs as lambda_logs
+
+log = logging.getLogger("lab.offline.apigw")
 
 MAX_RECORDS_PER_API = 100_000
 _VARIABLE = re.compile(r"\$context\.([A-Za-z0-9_.]+)")
@@ -90,8 +93,9 @@ class AccessLog:
             try:
                 backend.ensure_log_stream(group, stream)
                 backend.put_log_events(group, stream, [event])
-            except Exception:  # noqa: BLE001 - the log group is gone or refuses: lost there
-                pass
+            except Exception as exc:  # noqa: BLE001 - any refusal: the line is lost there only
+                log.warning("access log line for %s not written to %s: %s",
+                            context.get("apiId"), group, exc)
 
 
 def format_line(fmt: str, context: dict) -> str:

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from werkzeug.wrappers import Request, Response
 
 from lab.offline.apigw import sqs_integration
+from lab.offline.apigw.exceptions import BadRequest, NotFound, RouteKeyConflict
 from lab.offline.apigw.mapping import MappingError, validate_expression
 from lab.offline.apigw.routing import RouteKeyError, parse_route_key
 from lab.offline.errors import LabAwsError, json_response
@@ -54,11 +55,11 @@ _PATH = re.compile(r"^/v2/apis/(?P<api>[^/]+)/(?P<kind>routes|integrations|deplo
 
 
 def bad_request(message: str) -> LabAwsError:
-    return LabAwsError("BadRequestException", message, 400)
+    return BadRequest(message)
 
 
 def not_found(message: str) -> LabAwsError:
-    return LabAwsError("NotFoundException", message, 404)
+    return NotFound(message)
 
 
 def matches(request: Request) -> bool:
@@ -92,9 +93,7 @@ def check_route(api, body: dict, existing=None) -> None:
         if existing is None or "routeKey" in body:
             for route in api.routes.values():
                 if route.route_key == key and route is not existing:
-                    raise LabAwsError("ConflictException",
-                                      f"Unable to complete operation due to concurrent "
-                                      f"modification. Route key {key} already exists.", 409)
+                    raise RouteKeyConflict(key)
     target = body.get("target")
     if target:
         if not target.startswith("integrations/"):

@@ -13,7 +13,8 @@ import re
 
 from werkzeug.wrappers import Request, Response
 
-from lab.offline.errors import LabAwsError, json_response
+from lab.offline.errors import json_response
+from lab.offline.esm.exceptions import InvalidParameterValue, InvalidRequestContent, Validation
 from lab.offline.esm.scaling import SETTINGS
 from lab.offline.esm.service import EsmService, not_found
 from lab.offline.requests import request_region
@@ -37,11 +38,9 @@ def _body(request: Request) -> dict:
     try:
         body = json.loads(raw)
     except ValueError:
-        raise LabAwsError("InvalidRequestContentException",
-                          "Could not parse request body into json", 400) from None
+        raise InvalidRequestContent() from None
     if not isinstance(body, dict):
-        raise LabAwsError("InvalidRequestContentException",
-                          "Could not parse request body into json", 400)
+        raise InvalidRequestContent()
     return body
 
 
@@ -56,8 +55,7 @@ def _marker_decode(marker: str) -> int:
             raise ValueError
         return int(text[4:])
     except (ValueError, UnicodeDecodeError):
-        raise LabAwsError("InvalidParameterValueException",
-                          f"Invalid marker: {marker}", 400) from None
+        raise InvalidParameterValue(f"Invalid marker: {marker}") from None
 
 
 class EsmApi:
@@ -84,8 +82,7 @@ class EsmApi:
                 return json_response(self.service.update(uuid, _body(request)).to_api(), 202)
             if method == "DELETE":
                 return json_response(self.service.delete(uuid).to_api(), 202)
-        raise LabAwsError("InvalidRequestContentException",
-                          f"{method} is not supported on {request.path}", 400)
+        raise InvalidRequestContent(f"{method} is not supported on {request.path}")
 
     def _list(self, request: Request, region: str) -> Response:
         args = request.args
@@ -96,11 +93,8 @@ class EsmApi:
             except ValueError:
                 max_items = -1
             if not 1 <= max_items <= 10_000:
-                raise LabAwsError(
-                    "ValidationException",
-                    f"1 validation error detected: Value '{args.get('MaxItems')}' at "
-                    "'maxItems' failed to satisfy constraint: Member must have value "
-                    "between 1 and 10000", 400)
+                raise Validation("maxItems", args.get("MaxItems"),
+                                 "Member must have value between 1 and 10000")
         else:
             max_items = 100
         items = self.service.list(args.get("FunctionName"), args.get("EventSourceArn"), region)
@@ -121,8 +115,7 @@ class EsmApi:
                     try:
                         SETTINGS.set_time_scale(body["time_scale"])
                     except ValueError as exc:
-                        raise LabAwsError("InvalidParameterValueException", str(exc), 400) \
-                            from None
+                        raise InvalidParameterValue(str(exc)) from None
             return json_response(SETTINGS.as_dict(), 200)
         if path == "/_lab/esm/stats":
             uuid = request.args.get("uuid")

@@ -18,12 +18,13 @@ from collections.abc import Callable
 
 from lab.offline.errors import LabAwsError
 from lab.offline.esm import events, sqs_source
+from lab.offline.esm.exceptions import NoLambdaService
 from lab.offline.esm.mapping import Mapping
 from lab.offline.esm.scaling import ScalingModel
 from lab.offline.esm.stats import MappingStats
 from lab.offline.lambda_.service import SYNC_PAYLOAD_LIMIT  # a batch is one sync invoke
 
-log = logging.getLogger("lab.esm")
+log = logging.getLogger("lab.offline.esm")
 
 TICK = 0.05  # controller period, seconds
 LONG_POLL = 1.0  # seconds per wait step while the queue is empty (stop and scale-down
@@ -42,8 +43,7 @@ class Invoker:
     def __call__(self, function_arn: str, payload: bytes, region: str):
         lam = self.services.get("lambda")
         if lam is None:
-            raise LabAwsError("ServiceException", "lab serve has no Lambda service installed",
-                              500, sender_fault=False)
+            raise NoLambdaService()
         return lam.invoke(function=function_arn, payload=payload,
                           invocation_type="RequestResponse", region=region)
 

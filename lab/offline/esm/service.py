@@ -14,6 +14,7 @@ import threading
 import time
 
 from lab.offline.errors import LabAwsError
+from lab.offline.esm import exceptions as exc
 from lab.offline.esm import sqs_source, validation
 from lab.offline.esm.mapping import (
     CREATING,
@@ -29,7 +30,7 @@ from lab.offline.esm.mapping import (
 from lab.offline.esm.poller import Invoker, MappingRunner
 from lab.offline.esm.stats import MappingStats
 
-log = logging.getLogger("lab.esm")
+log = logging.getLogger("lab.offline.esm")
 
 
 def _transition_seconds() -> float:
@@ -40,8 +41,7 @@ def _transition_seconds() -> float:
 
 
 def not_found() -> LabAwsError:
-    return LabAwsError("ResourceNotFoundException", "The resource you requested does not exist.",
-                       404)
+    return exc.ResourceNotFound()
 
 
 class EsmService:
@@ -72,8 +72,7 @@ class EsmService:
             name_or_arn = f"arn:aws:lambda:{region}:{name_or_arn}"
         lam = self.services.get("lambda")
         if lam is None:
-            raise LabAwsError("ServiceException", "lab serve has no Lambda service installed",
-                              500, sender_fault=False)
+            raise exc.NoLambdaService()
         spec, invoked_arn, _ = lam.resolve(name_or_arn, None, region)
         return spec, invoked_arn
 
@@ -130,11 +129,7 @@ class EsmService:
             for other in self.mappings.values():
                 if other.queue.arn == ref.arn and other.function_name == fn.name \
                         and other.state != DELETING:
-                    raise LabAwsError(
-                        "ResourceConflictException",
-                        f'An event source mapping with SQS arn (" {ref.arn} ") and function '
-                        f'(" {fn.name} ") already exists. Please update or delete the '
-                        f"existing mapping with UUID {other.uuid}", 409)
+                    raise exc.ResourceConflict(ref.arn, fn.name, other.uuid)
             mapping = Mapping(queue=ref, function_arn=fn_arn, batch_size=batch, window=window,
                               enabled=enabled, response_types=response_types,
                               max_concurrency=cap, state=CREATING)
@@ -160,9 +155,7 @@ class EsmService:
         mapping = self.get(uuid)
         validation.no_stream_fields(body)
         if mapping.state in TRANSITIONAL:
-            raise LabAwsError("ResourceInUseException",
-                              "Cannot update the event source mapping because it is in use.",
-                              400)
+            raise exc.ResourceInUse("update")
         fn_arn = mapping.function_arn
         fn = None
         if body.get("FunctionName") is not None:
@@ -205,9 +198,7 @@ class EsmService:
         mapping = self.get(uuid)
         with self._lock:
             if mapping.state in (CREATING, UPDATING, ENABLING, DISABLING, DELETING):
-                raise LabAwsError("ResourceInUseException",
-                                  "Cannot delete the event source mapping because it is in use.",
-                                  400)
+                raise exc.ResourceInUse("delete")
             mapping.state = DELETING
             mapping.last_modified = time.time()
             self._stop_runner(uuid)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from lab.offline.errors import LabAwsError
 from lab.offline.esm.events import REPORT_BATCH_ITEM_FAILURES
+from lab.offline.esm.exceptions import InvalidParameterValue, Validation
 
 BATCH_MAX_STANDARD = 10_000
 BATCH_MAX_FIFO = 10
@@ -21,13 +22,11 @@ NOT_SQS_FIELDS = ("StartingPosition", "StartingPositionTimestamp", "Parallelizat
 
 
 def model_error(member: str, value, constraint: str) -> LabAwsError:
-    return LabAwsError("ValidationException",
-                       f"1 validation error detected: Value '{value}' at '{member}' failed to "
-                       f"satisfy constraint: {constraint}", 400)
+    return Validation(member, value, constraint)
 
 
 def invalid(message: str) -> LabAwsError:
-    return LabAwsError("InvalidParameterValueException", message, 400)
+    return InvalidParameterValue(message)
 
 
 def _int(member: str, value, low: int, high: int) -> int:
