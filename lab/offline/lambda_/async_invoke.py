@@ -21,9 +21,9 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from lab.offline.errors import LabAwsError
-from lab.offline.lambda_ import logs
+from lab.offline.lambda_ import functions, logs
 
-log = logging.getLogger("lab.lambda")
+log = logging.getLogger("lab.offline.lambda")
 THROTTLE_RETRY_S = 1.0  # a MODEL: AWS retries throttled events with backoff, unpublished
 
 
@@ -84,10 +84,6 @@ class AsyncInvoker:
             threading.Thread(target=self._attempt, args=(event, generation), daemon=True,
                              name=f"lambda-async-{event.request_id[:8]}").start()
 
-    def _config(self, fn) -> dict:
-        configs = getattr(fn, "event_invoke_config", None) or []
-        return configs[0].config if configs else {}
-
     def _attempt(self, event: AsyncEvent, generation: int) -> None:
         svc = self.service
         try:
@@ -95,7 +91,7 @@ class AsyncInvoker:
         except LabAwsError:
             self._done(event, "function deleted", None, None, None)
             return
-        config = self._config(fn)
+        config = functions.event_invoke_config(fn)
         max_retries = int(config.get("MaximumRetryAttempts", 2))
         max_age = float(config.get("MaximumEventAgeInSeconds", 21600))
         try:

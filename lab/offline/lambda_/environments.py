@@ -11,7 +11,6 @@ PR_SET_PDEATHSIG, so the kernel kills them if `lab serve` dies, even by SIGKILL.
 from __future__ import annotations
 
 import ctypes
-import math
 import os
 import queue
 import select
@@ -140,16 +139,6 @@ def read_status_kb(pid: int, field_name: str) -> int | None:
     except (FileNotFoundError, ProcessLookupError, ValueError):
         return None
     return None
-
-
-def exit_description(returncode: int) -> str:
-    """Lambda's wording for how the runtime process ended (Go's ProcessState.String)."""
-    if returncode < 0:
-        names = {signal.SIGKILL: "killed", signal.SIGSEGV: "segmentation fault",
-                 signal.SIGABRT: "aborted", signal.SIGTERM: "terminated"}
-        sig = signal.Signals(-returncode)
-        return f"signal: {names.get(sig, sig.name.lower())}"
-    return f"exit status {returncode}"
 
 
 class Environment:
@@ -292,7 +281,7 @@ class Environment:
                     name, value = line.split()
                     marks[name] = int(value)
         except (FileNotFoundError, ValueError):
-            pass
+            pass  # no (complete) trace: INIT ended early; the inner phases stay None
         marks["first_next"] = self.first_next_ns
 
         def span(a, b):
@@ -349,7 +338,7 @@ class Environment:
         try:
             os.killpg(self.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
-            pass
+            pass  # the process group is gone already; the exit is waited for below
         with self._cv:
             self._cv.wait_for(lambda: self.exit_status is not None, timeout=wait_s)
         self.api.close()
@@ -367,9 +356,6 @@ class Environment:
 
     def rss_kb(self) -> int | None:
         return read_status_kb(self.pid, "VmRSS")
-
-    def max_memory_used_mb(self, peak_kb: int | None) -> int:
-        return math.ceil((peak_kb or 0) / 1024)
 
     # -- output -> CloudWatch Logs ---------------------------------------------------------
     def _pump(self) -> None:

@@ -1,0 +1,51 @@
+"""Offline Lambda's tunables (`GET|POST /_lab/lambda/config`); a reset keeps them."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from lab.offline.lambda_.exceptions import InvalidParameterValue
+
+
+def _env_float(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+@dataclass
+class Settings:
+    """Tunables, from environment variables at start, changeable via /_lab/lambda/config.
+
+    keep_alive_s: an idle environment is shut down after this long (AWS does not document
+      a number; 5-10 minutes is commonly observed). LAB_LAMBDA_KEEP_ALIVE_S, default 300.
+    init_timeout_s: Lambda's INIT limit, 10 s. LAB_LAMBDA_INIT_TIMEOUT_S.
+    async_retry_delays_s: waits before the two async retries; Lambda waits about 1 and
+      then 2 minutes. LAB_LAMBDA_ASYNC_RETRY_DELAYS_S="60,120".
+    account_concurrency: account-wide concurrent executions (AWS default quota 1,000).
+      LAB_LAMBDA_ACCOUNT_CONCURRENCY.
+    memory_poll_s: how often a running environment's RSS is compared with MemorySize.
+    """
+
+    keep_alive_s: float = field(default_factory=lambda: _env_float("LAB_LAMBDA_KEEP_ALIVE_S", 300))
+    init_timeout_s: float = field(
+        default_factory=lambda: _env_float("LAB_LAMBDA_INIT_TIMEOUT_S", 10))
+    async_retry_delays_s: list[float] = field(default_factory=lambda: [
+        float(x) for x in os.environ.get("LAB_LAMBDA_ASYNC_RETRY_DELAYS_S", "60,120").split(",")])
+    account_concurrency: int = field(
+        default_factory=lambda: int(_env_float("LAB_LAMBDA_ACCOUNT_CONCURRENCY", 1000)))
+    memory_poll_s: float = 0.02
+
+    def update(self, values: dict) -> None:
+        for key, value in values.items():
+            if key not in self.__dataclass_fields__:
+                raise InvalidParameterValue(f"unknown setting {key!r}")
+            if key == "async_retry_delays_s":
+                value = [float(v) for v in value]
+            elif key == "account_concurrency":
+                value = int(value)
+            else:
+                value = float(value)
+            setattr(self, key, value)
