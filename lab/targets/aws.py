@@ -100,10 +100,10 @@ class AwsTarget(Target):
         # never fall back to the real credential chain.
         self.endpoint_url = rehearsal_endpoint(endpoint_url)
         if self.endpoint_url:
-            if session is not None:
+            if session is not None or profile:
                 raise AwsTargetError(
-                    f"a rehearsal ({ENDPOINT_ENV} or endpoint_url) uses its own session with "
-                    "fake credentials; do not pass a session")
+                    f"a rehearsal ({ENDPOINT_ENV} or --endpoint-url) uses its own session "
+                    "with fake credentials: no session or profile")
             session = rehearsal_session(region)
         self.session = session or aws_session(region, profile)
         self.region = self.session.region_name
