@@ -58,10 +58,16 @@ def machine() -> dict:
 
 
 def target_info(target) -> dict:
-    """Name, region and (offline) endpoint of a `lab.connect()` target."""
+    """Name, region and (offline, rehearsal) endpoint of a `lab.connect()` target.
+
+    A dress rehearsal (the aws target's code against a `lab serve`) is recorded as target
+    "rehearsal", with the endpoint and `rehearsal_of="aws"`: never as AWS data."""
     name = getattr(target, "name", None) or "unknown"
     info = {"target": name, "region": getattr(target, "region", None)}
-    if name == "offline":
+    if getattr(target, "rehearsal", False):
+        info.update(target="rehearsal", rehearsal_of=name,
+                    endpoint_url=getattr(target, "endpoint_url", None))
+    elif name == "offline":
         info["endpoint_url"] = getattr(target, "endpoint_url", None)
     return info
 

@@ -1,15 +1,16 @@
 """Offline, AWS and reference figures side by side, never mixed unlabelled.
 
 Everything becomes one long table with the columns `metric, source, value, low, high, unit`
-where `source` always starts with "offline", "AWS" or "reference"; `as_table` pivots it
-(one column per source) and `lab.results.plots.comparison` draws it.
+where `source` always starts with "offline", "rehearsal", "AWS" or "reference"; `as_table`
+pivots it (one column per source, in that order) and `lab.results.plots.comparison` draws
+it.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from lab.results.data import source_kind, source_label
+from lab.results.data import SOURCE_KINDS, source_kind, source_label
 
 COLUMNS = ["metric", "source", "value", "low", "high", "unit"]
 STATS = {"p50": 0.5, "p90": 0.9, "p99": 0.99}
@@ -64,7 +65,7 @@ def from_reference(ref: pd.DataFrame, metrics: dict[str, str]) -> pd.DataFrame:
 
 def side_by_side(*tables: pd.DataFrame) -> pd.DataFrame:
     """Stack summaries/reference rows into one long table; refuses rows without a source
-    that says offline, AWS or reference."""
+    that says offline, rehearsal, AWS or reference."""
     parts = []
     for t in tables:
         missing = [c for c in ("metric", "source", "value", "unit") if c not in t.columns]
@@ -84,8 +85,7 @@ def side_by_side(*tables: pd.DataFrame) -> pd.DataFrame:
 def as_table(long: pd.DataFrame) -> pd.DataFrame:
     """One row per metric (with its unit), one column per source."""
     wide = long.pivot(index=["metric", "unit"], columns="source", values="value")
-    order = sorted(wide.columns, key=lambda s: ("offline", "aws", "reference").index(
-        source_kind(s)))
+    order = sorted(wide.columns, key=lambda s: SOURCE_KINDS.index(source_kind(s)))
     wide = wide[order]
     wide.columns.name = None
     return wide.reset_index()

@@ -26,7 +26,9 @@ REQUIRED_KEYS = ("experiment", "target", "region", "timestamp_utc", "versions", 
 DATA_DIR = Path(os.environ.get("LAB_DATA_DIR", Path(__file__).resolve().parents[2] / "data"))
 RUNS_DIR = DATA_DIR / "runs"
 REFERENCE_DIR = DATA_DIR / "reference"
-TARGETS = ("offline", "aws")
+TARGETS = ("offline", "aws", "rehearsal")  # rehearsal: the aws target's code on lab serve
+#: Source kinds, in the order tables and legends list them.
+SOURCE_KINDS = ("offline", "rehearsal", "aws", "reference")
 VERSION_KEYS = ("lab", "moto", "boto3", "python")
 REFERENCE_COLUMNS = ("metric", "value", "unit", "condition", "source", "url")
 
@@ -48,6 +50,12 @@ def check_run(df: pd.DataFrame) -> dict:
                              "with a lab.experiments function (it fills df.attrs)")
     if meta["target"] not in TARGETS:
         raise RunSchemaError(f"target must be one of {TARGETS}, got {meta['target']!r}")
+    if meta["target"] == "rehearsal" and not meta.get("endpoint_url"):
+        raise RunSchemaError("a rehearsal run must name the endpoint it ran against "
+                             "(endpoint_url)")
+    if meta["target"] == "aws" and (meta.get("rehearsal_of") or meta.get("endpoint_url")):
+        raise RunSchemaError(f"a run against {meta.get('endpoint_url')!r} is not AWS data: "
+                             "record it as target 'rehearsal'")
     if not meta.get("timestamp_utc"):
         raise RunSchemaError("timestamp_utc is empty")
     vers = meta["versions"] or {}
@@ -108,7 +116,8 @@ def load_runs(folder: str | Path = RUNS_DIR, *, experiment: str | None = None,
               target: str | None = None) -> pd.DataFrame:
     """Every saved run in `folder` (optionally one experiment/target) in one frame.
 
-    Columns added: `run` (the run's name) and `source` (its target), so runs from
+    Columns added: `run` (the run's name) and `source` (its target: offline, rehearsal,
+    aws), so runs from
     different targets never mix unlabelled. `attrs["runs"]` maps run name -> metadata.
     """
     frames, metas = [], {}
@@ -148,21 +157,26 @@ def load_reference(name: str) -> pd.DataFrame:
 
 
 def source_kind(obj) -> str:
-    """'offline', 'aws' or 'reference' for a frame (from its attrs) or a label string."""
+    """'offline', 'rehearsal', 'aws' or 'reference' for a frame (from its attrs) or a label
+    string."""
     if isinstance(obj, str):
         text = obj.lower()
     else:
         attrs = getattr(obj, "attrs", obj) or {}
         text = str(attrs.get("source") or attrs.get("target") or "").lower()
-    for kind in ("offline", "aws", "reference"):
+    for kind in SOURCE_KINDS:
         if text.startswith(kind):
             return kind
     raise ValueError("data has no source: pass frames made by lab.experiments or "
-                     "lab.results.data (attrs['target'] offline/aws, or source='reference')")
+                     "lab.results.data (attrs['target'] offline/rehearsal/aws, or "
+                     "source='reference')")
+
+
+REHEARSAL_LABEL = "rehearsal (aws target code on lab serve, not AWS)"
 
 
 def source_label(obj) -> str:
-    """A legend label that always starts with offline / AWS / reference."""
+    """A legend label that always starts with offline / rehearsal / AWS / reference."""
     if isinstance(obj, str):
         source_kind(obj)
         return obj
@@ -170,6 +184,8 @@ def source_label(obj) -> str:
     kind = source_kind(obj)
     if kind == "offline":
         return "offline (lab serve, this machine)"
+    if kind == "rehearsal":
+        return REHEARSAL_LABEL
     if kind == "aws":
         return f"AWS ({attrs.get('region') or 'region ?'})"
     ref = attrs.get("reference") or attrs.get("citation") or ""

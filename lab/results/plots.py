@@ -21,7 +21,10 @@ from matplotlib.figure import Figure
 
 from lab.results.data import source_kind, source_label  # noqa: F401 - re-exported
 
-SOURCE_COLORS = {"offline": "#1f77b4", "aws": "#ff7f0e", "reference": "#7f7f7f"}
+SOURCE_COLORS = {"offline": "#1f77b4", "rehearsal": "#8c564b", "aws": "#ff7f0e",
+                 "reference": "#7f7f7f"}
+REHEARSAL_NOTE = ("rehearsal = the aws target's code run against lab serve on this machine "
+                  "(fake credentials): not AWS data")
 EVENT_STYLE = {"sent": ("o", "#2ca02c"), "delete": ("s", "#2ca02c"),
                "dlq": ("X", "#d62728"), "visibility_expired": ("|", "#9467bd")}
 
@@ -41,6 +44,8 @@ def _caption(fig: Figure, labels: Iterable[str], extra: str | None = None) -> No
     text = "Data: " + "; ".join(uniq)
     if extra:
         text = f"{text.rstrip('.')}. {extra}"
+    if any(str(label).lower().startswith("rehearsal") for label in uniq):
+        text = f"{text.rstrip('.')}. {REHEARSAL_NOTE}"
     fig.text(0.01, 0.005, text, fontsize=7, color="#444444", ha="left", va="bottom")
 
 
@@ -286,7 +291,7 @@ def polling_costs(summary: pd.DataFrame, *, title: str | None = None, ax=None) -
 
 # -- comparison ---------------------------------------------------------------------------
 def comparison(table: pd.DataFrame, *, title: str | None = None, ax=None) -> Figure:
-    """Offline, AWS and reference figures side by side, one group per metric (input:
+    """Offline, rehearsal, AWS and reference figures side by side, one group per metric (input:
     `lab.results.compare.side_by_side`). Reference bars are hatched and ranges drawn as error bars.
     All metrics in one chart must share a unit."""
     units = table["unit"].dropna().unique()

@@ -43,7 +43,7 @@ from lab.stack.retry import (
     error_code,
     is_iam_propagation,
 )
-from lab.stack.waits import poll_until, wait_for_mapping
+from lab.stack.waits import poll_until, wait_for_mapping, wait_for_mapping_deleted
 
 DEFAULT_RUNTIME = "python3.12"
 
@@ -428,9 +428,17 @@ class Stack:
         return deleted
 
     def _delete(self, item: Created) -> bool:
-        return delete_resource(self.client, item.kind, item.ident,
-                               policies=item.extra.get("policies", []),
-                               managed=item.extra.get("managed", []))
+        deleted = delete_resource(self.client, item.kind, item.ident,
+                                  policies=item.extra.get("policies", []),
+                                  managed=item.extra.get("managed", []))
+        if deleted and item.kind == "lambda-esm" and self.on_aws:
+            # AWS deletes a mapping asynchronously; deleting its function and log group
+            # while it still invokes would leave an untagged log group behind.
+            wait_for_mapping_deleted(self.client("lambda"), item.ident,
+                                     timeout=self.wait_timeout,
+                                     poll_every=min(self.poll_every, 1.0),
+                                     sleep=self.backoff.sleep)
+        return deleted
 
     def __enter__(self) -> Stack:
         return self

@@ -1,8 +1,8 @@
 """An HTTP API from this machine: the URL a client calls, and a JSON POST to it.
 
-Offline, `lab serve` answers at `<endpoint>/_aws/execute-api/<apiId>[/<stage>]`; on AWS the
-invoke URL is `https://<apiId>.execute-api.<region>.amazonaws.com` (`/<stage>` for a named
-stage).
+Offline (and in a rehearsal of the aws target, whose `endpoint_url` is a `lab serve`),
+`lab serve` answers at `<endpoint>/_aws/execute-api/<apiId>[/<stage>]`; on AWS the invoke
+URL is `https://<apiId>.execute-api.<region>.amazonaws.com` (`/<stage>` for a named stage).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import urllib.request
 def invoke_url(target, api_id: str, stage: str = "$default") -> str:
     """The base URL a client calls for `api_id` (no trailing slash)."""
     suffix = "" if stage == "$default" else f"/{stage}"
-    if target.is_offline:
+    if target.is_offline or getattr(target, "rehearsal", False):
         return f"{target.endpoint_url}/_aws/execute-api/{api_id}{suffix}"
     return f"https://{api_id}.execute-api.{target.region}.amazonaws.com{suffix}"
 

@@ -43,3 +43,26 @@ def wait_for_mapping(lam, uuid: str, state: str = "Enabled", *, timeout: float =
 
     return poll_until(reached, timeout=timeout, poll_every=poll_every, sleep=sleep,
                       what=lambda: f"event source mapping {uuid} is {seen['state']}, not {state},")
+
+
+def wait_for_mapping_deleted(lam, uuid: str, *, timeout: float = 60.0, poll_every: float = 1.0,
+                             sleep: Callable[[float], None] = time.sleep) -> None:
+    """Poll GetEventSourceMapping until the mapping is gone (ResourceNotFoundException).
+    DeleteEventSourceMapping only starts the deletion (State Deleting); until it ends the
+    mapping may still invoke its function, which would write to (and on AWS re-create,
+    untagged) the function's log group. TimeoutError after `timeout` s."""
+    from botocore.exceptions import ClientError
+
+    seen = {"state": None}
+
+    def gone() -> bool | None:
+        try:
+            seen["state"] = lam.get_event_source_mapping(UUID=uuid)["State"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                return True
+            raise
+        return None
+
+    poll_until(gone, timeout=timeout, poll_every=poll_every, sleep=sleep,
+               what=lambda: f"event source mapping {uuid} still {seen['state']}")

@@ -39,7 +39,9 @@ def connect(target: str | None = None, *, region: str | None = None,
     offline: uses `endpoint_url` or `LAB_ENDPOINT_URL` if given (a `lab serve` you run),
     otherwise starts one `lab serve` for this process and reuses it; `fresh=True` starts a
     private one that `close()` (or leaving a `with` block) stops.
-    aws: identity, plan, cost and an explicit opt-in first (`lab.targets.aws.connect_aws`).
+    aws: identity, plan, cost and an explicit opt-in first (`lab.targets.aws.connect_aws`);
+    with `endpoint_url` or LAB_AWS_ENDPOINT_URL (loopback only) a dress rehearsal of it
+    against a `lab serve`.
     """
     target = (target or os.environ.get("LAB_TARGET") or "offline").lower()
     if target not in TARGETS:
@@ -47,5 +49,5 @@ def connect(target: str | None = None, *, region: str | None = None,
     if target == "aws":
         from lab.targets.aws import connect_aws  # boto3's credential chain: only on request
 
-        return connect_aws(region=region)
+        return connect_aws(region=region, endpoint_url=endpoint_url)
     return connect_offline(region, endpoint_url, fresh)

@@ -1,8 +1,8 @@
 """An `aws`-shaped target whose clients never leave the process: every call is answered by
 botocore's Stubber (which checks parameters and responses against the service models).
 
-Tests pin the aws target's calls with it, and notebook 08's dry run uses it to show the
-plan without an account. Fake credentials and a `before-send` hook that refuses any request
+Tests pin the aws target's calls with it. (Notebook 08 runs without an account as a dress
+rehearsal instead: the real aws target against `lab serve`, `LAB_AWS_ENDPOINT_URL`.) Fake credentials and a `before-send` hook that refuses any request
 make a real call impossible even if a stub is missing.
 """
 

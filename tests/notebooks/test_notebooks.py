@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -22,4 +23,9 @@ def test_notebook_executes_offline(path, executed_notebooks_dir, monkeypatch):
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert not errors
+    if path.stem.startswith("08_"):  # a dress rehearsal of the aws target, labelled as one
+        text = "\n".join(str(o.get("text", "")) + json.dumps(o.get("data", {}))
+                         for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+        assert "DRESS REHEARSAL" in text and "rehearsal (aws target code on lab serve" in text
+        assert "0 leftover(s)" in text and "AWS (" not in text
     print(f"{path.name}: {seconds:.1f} s")

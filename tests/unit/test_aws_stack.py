@@ -146,6 +146,12 @@ def teardown_stubs(aws):
     iam.add_response("delete_role", {}, {"RoleName": "lat-r1-api-role"})
     lam.add_response("delete_event_source_mapping", {"UUID": ESM_UUID, "State": "Deleting"},
                      {"UUID": ESM_UUID})
+    # deletion is asynchronous: the function goes only once the mapping is gone
+    lam.add_response("get_event_source_mapping", {"UUID": ESM_UUID, "State": "Deleting"},
+                     {"UUID": ESM_UUID})
+    lam.add_client_error("get_event_source_mapping", "ResourceNotFoundException",
+                         "The resource you requested does not exist.", 404,
+                         expected_params={"UUID": ESM_UUID})
     lam.add_response("delete_function", {}, {"FunctionName": FN})
     aws.stub("logs").add_response("delete_log_group", {}, {"logGroupName": f"/aws/lambda/{FN}"})
     for policy in (f"logs-{FN}", "consume-lat-r1-work"):
@@ -205,7 +211,7 @@ def test_the_create_sequence_is_pinned_call_by_call_with_retries_and_waiters(aws
     assert deleted[0] == "http-api api1" and deleted[-1] == f"sqs-queue {QURL}"
     assert [op for _, op, _ in aws.calls[len(EXPECTED_ORDER):]] == [
         "DeleteApi", "DeleteRolePolicy", "DeleteRole", "DeleteEventSourceMapping",
-        "DeleteFunction", "DeleteLogGroup", "DeleteRolePolicy", "DeleteRolePolicy",
+        "GetEventSourceMapping", "GetEventSourceMapping", "DeleteFunction", "DeleteLogGroup", "DeleteRolePolicy", "DeleteRolePolicy",
         "DeleteRole", "DeleteQueue"]
     assert stack.created == []
 

@@ -88,13 +88,13 @@ def test_no_region_and_no_credentials_are_clear_errors(monkeypatch):
 def test_lab_connect_aws_goes_through_connect_aws(monkeypatch):
     seen = {}
 
-    def fake(region=None):
-        seen["region"] = region
+    def fake(region=None, endpoint_url=None):
+        seen.update(region=region, endpoint_url=endpoint_url)
         return "aws-target"
 
     monkeypatch.setattr(aws_target, "connect_aws", fake)
     assert lab.connect("aws", region="ap-south-1") == "aws-target"
-    assert seen == {"region": "ap-south-1"}
+    assert seen == {"region": "ap-south-1", "endpoint_url": None}
 
 
 def test_offline_never_builds_an_aws_target_or_reads_real_credentials(monkeypatch):

@@ -5,6 +5,9 @@ Routes installed:
 - `/_aws/execute-api/<apiId>[/<stage>]/<path>`: the data plane (gateway.py).
 - POST/PATCH `/v2/apis/<id>/routes|integrations[...]` and `/v2/apis/<id>/deployments`:
   validated, then handed to moto (validation.py).
+- `/v2/apis/<id>/stages[/<name>]`: UpdateStage, and auto-deploy stages that carry their
+  DeploymentId (stages.py).
+- Resource Groups Tagging API GetResources: also lists HTTP APIs (tagging.py).
 - GET `/_lab/apigw/access-log?apiId=`: the in-memory access log as JSON lines.
 """
 
@@ -12,7 +15,7 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Request, Response
 
-from lab.offline.apigw import validation
+from lab.offline.apigw import stages, tagging, validation
 from lab.offline.apigw.gateway import Gateway
 from lab.offline.errors import json_response
 
@@ -23,6 +26,8 @@ def install(app) -> None:
     app.add_route("apigw-data-plane", gateway.matches, gateway.handle)
     app.add_route("apigw-control-checks", validation.matches,
                   validation.make_handler(app, deployments))
+    app.add_route("apigw-stages", stages.matches, stages.make_handler(app, deployments))
+    app.add_route("apigw-tagging", tagging.matches, tagging.make_handler(app))
 
     def access_log(request: Request) -> Response:
         records = gateway.access_log.records(request.args.get("apiId"))

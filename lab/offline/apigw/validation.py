@@ -166,23 +166,30 @@ class Deployments:
         with self._lock:
             self._by_api.clear()
 
+    def record(self, api_id: str, *, auto: bool = False, description: str | None = None) -> str:
+        """Record a deployment of `api_id` (an auto-deploy stage's too); returns its id."""
+        deployment = {
+            "deploymentId": uuid.uuid4().hex[:6],
+            "deploymentStatus": "DEPLOYED",
+            "createdDate": datetime.now(UTC).isoformat(timespec="seconds").replace(
+                "+00:00", "Z"),
+            "autoDeployed": auto,
+        }
+        if description:
+            deployment["description"] = description
+        with self._lock:
+            self._by_api.setdefault(api_id, {})[deployment["deploymentId"]] = deployment
+        return deployment["deploymentId"]
+
     def handle(self, request: Request, api, deployment_id: str | None) -> Response:
         if request.method == "POST" and deployment_id is None:
             body = json.loads(request.get_data() or b"{}")
             stage_name = body.get("stageName")
             if stage_name and stage_name not in api.stages:
                 raise not_found(f"Invalid stage identifier specified {stage_name}")
-            deployment = {
-                "deploymentId": uuid.uuid4().hex[:6],
-                "deploymentStatus": "DEPLOYED",
-                "createdDate": datetime.now(UTC).isoformat(timespec="seconds").replace(
-                    "+00:00", "Z"),
-                "autoDeployed": False,
-            }
-            if body.get("description"):
-                deployment["description"] = body["description"]
+            new_id = self.record(api.api_id, description=body.get("description"))
             with self._lock:
-                self._by_api.setdefault(api.api_id, {})[deployment["deploymentId"]] = deployment
+                deployment = dict(self._by_api[api.api_id][new_id])
             if stage_name:
                 api.stages[stage_name].config["deploymentId"] = deployment["deploymentId"]
             return json_response(deployment, 201)
