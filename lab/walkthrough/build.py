@@ -1,12 +1,13 @@
 """The main job: execute every notebook offline into build/notebooks, then build the
-readable walkthrough (build/site) from the executed copies."""
+walkthrough book (build/book/html) from the executed copies."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+from lab.walkthrough.book import build_book
 from lab.walkthrough.notebooks import execute_notebook, list_notebooks
-from lab.walkthrough.site import build_site
 
 
 def build(notebooks: str = "notebooks", out: str = "build", timeout: int = 900) -> int:
@@ -21,6 +22,8 @@ def build(notebooks: str = "notebooks", out: str = "build", timeout: int = 900) 
         print(f"lab build: {path.name} done in {seconds:.1f} s -> {out_dir / path.name}",
               flush=True)
     print(f"lab build: {len(paths)} executed notebooks in {out_dir}/")
-    index = build_site(out_dir, Path(out) / "site")
-    print(f"lab build: walkthrough at {index.resolve()} (open it in a browser)")
+    started = time.monotonic()
+    index = build_book(out_dir, Path(out) / "book")
+    print(f"lab build: book at {index.resolve()} in {time.monotonic() - started:.1f} s "
+          "(open it in a browser)")
     return 0

@@ -37,7 +37,9 @@ def execute_notebook(path: str | Path, out_path: str | Path | None = None,
         raise RuntimeError("notebooks are executed offline here; unset LAB_TARGET")
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     os.environ.setdefault("LAB_PROGRESS", "0")  # no progress-bar frames in executed copies
+    # charts as SVG in the executed copies and the book: crisp at any zoom
     client = NotebookClient(nb, timeout=timeout, kernel_name=_kernel_name(),
+                            extra_arguments=["--InlineBackend.figure_formats=svg"],
                             resources={"metadata": {"path": str(path.parent.resolve())}})
     started = time.monotonic()
     client.execute()
