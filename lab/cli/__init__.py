@@ -1,4 +1,4 @@
-"""The `lab` command: `lab serve`, `lab build`, `lab aws plan|run|cleanup`."""
+"""The `lab` command: `lab serve`, `lab build`, `lab logs`, `lab aws plan|run|cleanup`."""
 
 from __future__ import annotations
 
@@ -26,6 +26,9 @@ def _parser() -> argparse.ArgumentParser:
     from lab.cli.aws import add_parser as add_aws_parser  # lab aws plan | run | cleanup
 
     add_aws_parser(sub)
+    from lab.cli.logs import add_parser as add_logs_parser  # lab logs <function>
+
+    add_logs_parser(sub)
     return p
 
 
@@ -43,4 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         from lab.cli.aws import main as aws_main
 
         return aws_main(args)
+    if args.command == "logs":
+        from lab.cli.logs import main as logs_main
+
+        return logs_main(args)
     return 2
