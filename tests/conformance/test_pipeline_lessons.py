@@ -159,3 +159,36 @@ def test_accounting_finds_dlq_messages_without_consuming_them(clean_cloud):
     finally:
         stack.teardown()
         pl.delete_photo_table(clean_cloud, table)
+
+
+@pytest.mark.timeout(180)
+def test_reported_failures_without_report_batch_item_failures_are_deleted_unprocessed(
+        clean_cloud):
+    # the classic partial-batch bug (07): batchItemFailures returned to a mapping that was
+    # not created with FunctionResponseTypes=["ReportBatchItemFailures"]
+    variants = {
+        "lacks ReportBatchItemFailures": {"module": "photo_processor", "inject": "poison",
+                                          "fraction": 0.2, "report": False,
+                                          "env": {"BATCH_FAILURES": "report"}},
+        "raise at the first bad photo": {"module": "photo_processor", "inject": "poison",
+                                         "fraction": 0.2, "report": False,
+                                         "env": {"BATCH_FAILURES": "raise_first"}},
+    }
+    res = pl.failure_run(clean_cloud, variants, n_messages=10, seed=0, batch_size=10,
+                         visibility_timeout=2, max_receive_count=2, function_timeout=1,
+                         show_progress=False, stack_name="pllost")
+    s = res["summary"].set_index("variant")
+    lost = s.loc["lacks ReportBatchItemFailures"]
+    assert (lost["deleted_unprocessed"], lost["dead_lettered"], lost["processed"],
+            lost["unaccounted"]) == (2, 0, 8, 0)
+    out = res["outcomes"].set_index(["variant", "kind"])
+    assert set(out.loc[("lacks ReportBatchItemFailures", "poison"), "result"]) == \
+        {"deleted unprocessed"}
+    assert res["outcomes"].attrs["accounting"]["lacks ReportBatchItemFailures"][
+        "deleted_unprocessed"] == 2
+    first = s.loc["raise at the first bad photo"]
+    assert first["deleted_unprocessed"] == 0 and first["unaccounted"] == 0
+    healthy = out.loc[("raise at the first bad photo", "healthy")]
+    assert (healthy["result"] == "dead-lettered").any(), \
+        "healthy photos after the bad one reached the DLQ without ever being processed"
+    assert (healthy.loc[healthy["result"] == "dead-lettered", "attempts"] == 0).all()
