@@ -8,6 +8,8 @@ KERNEL := serverless-lab
 DEPS_HASH := $(shell cat pyproject.toml environment.yml | sha256sum | cut -c1-16)
 STAMP := $(VENV)/.setup-$(DEPS_HASH)
 PORT ?= 4566
+# extra arguments for jupyter lab, e.g. make lab JUPYTER_ARGS="--no-browser --port 8890"
+JUPYTER_ARGS ?=
 
 .PHONY: help setup browser run test lint lab serve bench clean
 
@@ -47,7 +49,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 
 lab: setup
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/ $(JUPYTER_ARGS)
 
 serve: setup
 	$(VENV)/bin/lab serve --port $(PORT)

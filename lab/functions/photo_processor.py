@@ -23,8 +23,10 @@ Failure injection, per message, from the body's `lab` object:
 
 Environment:
 - `BATCH_FAILURES`: `raise` (default: any failed record raises at the end, so the whole
-  batch returns to the queue) or `report` (return `batchItemFailures`, which needs the
-  mapping's `FunctionResponseTypes=["ReportBatchItemFailures"]`).
+  batch returns to the queue), `raise_first` (raise at the first failed record: the records
+  after it are never attempted) or `report` (return `batchItemFailures`, which needs the
+  mapping's `FunctionResponseTypes=["ReportBatchItemFailures"]`; without it Lambda ignores
+  the response and deletes the whole batch, failures included).
 - `DOWNSTREAM_DELAY_MS`: added before each DynamoDB call (a slow downstream).
 - `DEADLINE_MARGIN_MS` (report mode): when less time than this remains, report the
   records not yet started as failures instead of letting the invocation time out.
@@ -105,7 +107,8 @@ def process_photo(body, message_id, receive_count, request_id):
 def handler(event, context):
     start_ms = time.time() * 1000
     records = event.get("Records") or []
-    report = os.environ.get("BATCH_FAILURES", "raise") == "report"
+    mode = os.environ.get("BATCH_FAILURES", "raise")
+    report = mode == "report"
     margin = float(os.environ.get("DEADLINE_MARGIN_MS") or 0)
     failed = []
     for record in records:
@@ -138,6 +141,8 @@ def handler(event, context):
         if line["fails"]:
             failed.append(record.get("messageId"))
         print("LAB_RECORD " + json.dumps(line, separators=(",", ":")), flush=True)
+        if line["fails"] and mode == "raise_first":  # the rest of the batch is never tried
+            raise RuntimeError(f"photo {body.get('photo_id')} failed: {line.get('error')}")
     if failed and not report:
         raise RuntimeError(f"{len(failed)} of {len(records)} photo(s) failed")
     return {"batchItemFailures": [{"itemIdentifier": m} for m in failed]}

@@ -16,7 +16,9 @@ Notebook 07 (failure injection, each variant in its own stack, torn down in `fin
   downstream...) run side by side on the same messages until every message is processed
   or in the DLQ; per-message outcomes, per-attempt records, depth samples and (offline)
   the mapping's invocation outcomes.
-- `accounting`: processed / dead-lettered / unaccounted per variant (unaccounted must be 0).
+- `accounting`: processed / dead-lettered / deleted unprocessed / unaccounted per variant
+  (unaccounted must be 0; "deleted unprocessed" is what a mapping without
+  ReportBatchItemFailures does to the failures a handler reports).
 
 Sources: the handler's own clock and outcome (`LAB_RECORD`), SQS attributes, DynamoDB, the
 DLQ (both targets); `lab.observe.lifecycle` and `/_lab/esm/stats` are OFFLINE ONLY (the scaling
@@ -379,7 +381,10 @@ OUTCOME_COLUMNS = {
     "duplicates": "attempts that found the photo already stored (count)",
     "processed": "the photo is in the results table (processed or rejected)",
     "in_dlq": "the message ended in the dead-letter queue",
-    "result": "processed | dead-lettered | processed, then dead-lettered | unaccounted",
+    "result": "processed | dead-lettered | processed, then dead-lettered | deleted unprocessed "
+              "(the queue emptied without the photo stored or in the DLQ: the mapping deleted "
+              "it, e.g. reported failures without ReportBatchItemFailures) | unaccounted "
+              "(still queued when the variant timed out)",
 }
 
 
@@ -436,9 +441,9 @@ def _run_variant(target, name: str, variant: dict, *, n: int, seed: int, batch_s
                     return None
 
                 try:
-                    poll_until(settled, timeout=timeout_s, poll_every=0.3)
+                    emptied = bool(poll_until(settled, timeout=timeout_s, poll_every=0.3))
                 except TimeoutError:
-                    pass  # not settled in time: the accounting shows what is still queued
+                    emptied = False  # not settled in time: the accounting shows what is queued
                 settled_s = time.time() - t0
             lam_stats = mapping_stats(target, uuid) if target.is_offline else None
             dead = _drain_dlq(sqs, dlq.url)
@@ -449,7 +454,7 @@ def _run_variant(target, name: str, variant: dict, *, n: int, seed: int, batch_s
             delete_photo_table(target, table)
     bar.update(1)
     return {"name": name, "kinds": kinds, "dead": dead, "recs": recs, "stored": stored,
-            "depth": sampler.rows, "stats": lam_stats, "settled_s": settled_s,
+            "depth": sampler.rows, "stats": lam_stats, "settled_s": settled_s, "emptied": emptied,
             "function": fn.name, "batch_size": size, "t0": t0}
 
 
@@ -506,7 +511,8 @@ def _failure_frames(results: list[dict], meta: dict) -> dict:
                 photo_id in by_photo.groups else pd.DataFrame(columns=["outcome"])
             processed, in_dlq = photo_id in stored_ids, photo_id in dead_photos
             result = ("processed, then dead-lettered" if processed and in_dlq else
-                      "processed" if processed else "dead-lettered" if in_dlq else "unaccounted")
+                      "processed" if processed else "dead-lettered" if in_dlq else
+                      "deleted unprocessed" if res["emptied"] else "unaccounted")
             outcomes.append({"variant": name, "photo_id": photo_id,
                              "message_id": grp["message_id"].iloc[0] if len(grp) else None,
                              "kind": kind, "attempts": len(grp),
@@ -539,11 +545,13 @@ def _failure_frames(results: list[dict], meta: dict) -> dict:
             "processed": sum(o["processed"] for o in mine),
             "dead_lettered": sum(o["in_dlq"] for o in mine),
             "healthy_dead_lettered": sum(o["in_dlq"] for o in mine if o["kind"] == "healthy"),
+            "deleted_unprocessed": sum(o["result"] == "deleted unprocessed" for o in mine),
             "unaccounted": sum(o["result"] == "unaccounted" for o in mine),
             "settled_s": res["settled_s"]})
     meta = dict(meta)
     meta["accounting"] = {s["variant"]: {k: s[k] for k in ("messages", "processed",
-                                                           "dead_lettered", "unaccounted")}
+                                                           "dead_lettered", "deleted_unprocessed",
+                                                           "unaccounted")}
                           for s in summary}
     out = {"outcomes": tidy(outcomes, OUTCOME_COLUMNS, meta),
            "attempts": pd.DataFrame(attempts), "depth": pd.DataFrame(depth),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 
 import pandas as pd
 from botocore.exceptions import ClientError
@@ -45,7 +46,19 @@ def _request_id(message: str) -> str | None:
 def fetch_report_events(logs, log_group: str, *, start_time_ms: int,
                         end_time_ms: int | None = None) -> list[dict]:
     """Every REPORT event in `log_group` since `start_time_ms` (all pages)."""
-    kwargs = dict(logGroupName=log_group, filterPattern=REPORT_PATTERN, startTime=start_time_ms)
+    return fetch_log_events(logs, log_group, start_time_ms=start_time_ms,
+                            end_time_ms=end_time_ms, filter_pattern=REPORT_PATTERN)
+
+
+def fetch_log_events(logs, log_group: str, *, start_time_ms: int,
+                     end_time_ms: int | None = None,
+                     filter_pattern: str | None = None) -> list[dict]:
+    """Every event in `log_group` since `start_time_ms` (all pages; `filter_pattern` in
+    CloudWatch Logs syntax), oldest first. Raises ResourceNotFoundException (ClientError)
+    for a group that does not exist (yet)."""
+    kwargs = dict(logGroupName=log_group, startTime=start_time_ms)
+    if filter_pattern:
+        kwargs["filterPattern"] = filter_pattern
     if end_time_ms is not None:
         kwargs["endTime"] = end_time_ms
     events: list[dict] = []
@@ -54,8 +67,15 @@ def fetch_report_events(logs, log_group: str, *, start_time_ms: int,
         events += page.get("events", [])
         token = page.get("nextToken")
         if not token:
-            return events
+            return sorted(events, key=lambda e: e.get("timestamp", 0))
         kwargs["nextToken"] = token
+
+
+def tail_line(event: dict) -> str:
+    """One event the way `aws logs tail` prints it: ISO timestamp (UTC), stream, message."""
+    stamp = datetime.fromtimestamp(event["timestamp"] / 1000, tz=UTC)
+    return f"{stamp.isoformat(timespec='microseconds')} {event.get('logStreamName', '-')} " \
+        f"{event.get('message', '').rstrip()}"
 
 
 def wait_for_report_lines(logs, log_group: str, *, start_time_ms: int,

@@ -1,7 +1,8 @@
 """Start `lab serve` as a child process that cannot outlive its parent.
 
-The child watches its parent (re-parenting means the parent died, even by SIGKILL) and
-this module also stops it at interpreter exit. Its output goes to a log file.
+The child is started with `--exit-with-parent`: it watches its parent (re-parenting means
+the parent died, even by SIGKILL) and says so on stderr; this module also stops it at
+interpreter exit. Its output goes to a log file.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ class ServeProcess:
         child_env = dict(os.environ)
         child_env.update(env or {})
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "lab", "serve", "--host", host, "--port", str(port)],
+            [sys.executable, "-m", "lab", "serve", "--host", host, "--port", str(port),
+             "--exit-with-parent"],
             stdout=subprocess.PIPE, stderr=self._log, stdin=subprocess.DEVNULL,
             text=True, env=child_env,
         )

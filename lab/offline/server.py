@@ -140,15 +140,18 @@ def _check_host(host: str) -> None:
 
 
 def _watch_parent(stop: threading.Event) -> None:
-    """Set `stop` when the process that started us dies (we get re-parented)."""
+    """Set `stop` when the process that started us dies (we get re-parented), saying so."""
     parent = os.getppid()
     while not stop.wait(0.2):
         if os.getppid() != parent:
+            print(f"lab serve: stopping: the process that started it (pid {parent}) exited"
+                  " (--exit-with-parent)", file=sys.stderr, flush=True)
             stop.set()
 
 
-def serve(host: str = "127.0.0.1", port: int = 4566, exit_with_parent: bool = True) -> int:
-    """Run `lab serve` in the foreground until SIGINT/SIGTERM (or the parent dies)."""
+def serve(host: str = "127.0.0.1", port: int = 4566, exit_with_parent: bool = False) -> int:
+    """Run `lab serve` in the foreground until SIGINT/SIGTERM/SIGHUP, or, with
+    `exit_with_parent` (what `lab.connect()` asks for), until its parent process exits."""
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda *_: stop.set())
@@ -171,5 +174,8 @@ def serve(host: str = "127.0.0.1", port: int = 4566, exit_with_parent: bool = Tr
             pass
     finally:
         server.stop()
-        print("lab serve: stopped", flush=True)
+        try:
+            print("lab serve: stopped", flush=True)
+        except OSError:  # stdout was a pipe to a parent that is gone
+            pass
     return 0

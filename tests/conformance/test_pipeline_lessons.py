@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+from lab.experiments.harness import faulty_indices
 from lab.lessons import pipeline as pl
 from lab.observe.lifecycle import fetch_lifecycle
 from lab.stack import Stack
@@ -92,10 +93,20 @@ def test_batching_window_fills_batches_and_cuts_invocations(clean_cloud):
         pl.delete_photo_table(clean_cloud, table)
 
 
+# Notebook 07's batch-failure modes (defined in its own cell; the same three here).
+MODES = {
+    "whole batch (raise)": {"module": "photo_processor", "env": {"BATCH_FAILURES": "raise"},
+                            "report": False},
+    "partial: plain code": {"module": "photo_processor", "env": {"BATCH_FAILURES": "report"},
+                            "report": True},
+    "partial: Powertools": {"module": "photo_processor_powertools", "env": {}, "report": True},
+}
+
+
 @pytest.mark.timeout(180)
 def test_whole_batch_failure_dead_letters_healthy_messages_partial_responses_do_not(clean_cloud):
     variants = {name: dict(mode, inject="poison", fraction=0.1)
-                for name, mode in pl.MODES.items()}
+                for name, mode in MODES.items()}
     res = pl.failure_run(clean_cloud, variants, n_messages=20, seed=0, batch_size=10,
                          visibility_timeout=2, max_receive_count=2, function_timeout=1,
                          show_progress=False, stack_name="plmodes")
@@ -118,7 +129,7 @@ def test_whole_batch_failure_dead_letters_healthy_messages_partial_responses_do_
 
 @pytest.mark.timeout(180)
 def test_a_crash_fails_the_whole_batch_even_with_report_batch_item_failures(clean_cloud):
-    report = pl.MODES["partial: plain code"]
+    report = MODES["partial: plain code"]
     res = pl.failure_run(clean_cloud, {"crash": dict(report, inject="crash", fraction=0.2)},
                          n_messages=5, seed=0, batch_size=5, visibility_timeout=2,
                          max_receive_count=2, function_timeout=2, show_progress=False,
@@ -132,9 +143,9 @@ def test_a_crash_fails_the_whole_batch_even_with_report_batch_item_failures(clea
 
 
 def test_failure_plan_is_seeded_and_sized():
-    assert pl.failure_plan(60, 0.1, seed=0) == pl.failure_plan(60, 0.1, seed=0)
-    assert len(pl.failure_plan(60, 0.1, seed=0)) == 6
-    assert pl.failure_plan(10, 0.0, seed=0) == set()
+    assert faulty_indices(60, 0.1, seed=0) == faulty_indices(60, 0.1, seed=0)
+    assert len(faulty_indices(60, 0.1, seed=0)) == 6
+    assert faulty_indices(10, 0.0, seed=0) == set()
 
 
 @pytest.mark.timeout(120)
@@ -159,3 +170,36 @@ def test_accounting_finds_dlq_messages_without_consuming_them(clean_cloud):
     finally:
         stack.teardown()
         pl.delete_photo_table(clean_cloud, table)
+
+
+@pytest.mark.timeout(180)
+def test_reported_failures_without_report_batch_item_failures_are_deleted_unprocessed(
+        clean_cloud):
+    # the classic partial-batch bug (07): batchItemFailures returned to a mapping that was
+    # not created with FunctionResponseTypes=["ReportBatchItemFailures"]
+    variants = {
+        "lacks ReportBatchItemFailures": {"module": "photo_processor", "inject": "poison",
+                                          "fraction": 0.2, "report": False,
+                                          "env": {"BATCH_FAILURES": "report"}},
+        "raise at the first bad photo": {"module": "photo_processor", "inject": "poison",
+                                         "fraction": 0.2, "report": False,
+                                         "env": {"BATCH_FAILURES": "raise_first"}},
+    }
+    res = pl.failure_run(clean_cloud, variants, n_messages=10, seed=0, batch_size=10,
+                         visibility_timeout=2, max_receive_count=2, function_timeout=1,
+                         show_progress=False, stack_name="pllost")
+    s = res["summary"].set_index("variant")
+    lost = s.loc["lacks ReportBatchItemFailures"]
+    assert (lost["deleted_unprocessed"], lost["dead_lettered"], lost["processed"],
+            lost["unaccounted"]) == (2, 0, 8, 0)
+    out = res["outcomes"].set_index(["variant", "kind"])
+    assert set(out.loc[("lacks ReportBatchItemFailures", "poison"), "result"]) == \
+        {"deleted unprocessed"}
+    assert res["outcomes"].attrs["accounting"]["lacks ReportBatchItemFailures"][
+        "deleted_unprocessed"] == 2
+    first = s.loc["raise at the first bad photo"]
+    assert first["deleted_unprocessed"] == 0 and first["unaccounted"] == 0
+    healthy = out.loc[("raise at the first bad photo", "healthy")]
+    assert (healthy["result"] == "dead-lettered").any(), \
+        "healthy photos after the bad one reached the DLQ without ever being processed"
+    assert (healthy.loc[healthy["result"] == "dead-lettered", "attempts"] == 0).all()

@@ -127,3 +127,58 @@ def test_reset_forgets_every_resource(cloud, path):
     req = urllib.request.Request(cloud.endpoint_url + path, method="POST", data=b"")
     urllib.request.urlopen(req, timeout=10).close()
     assert "QueueUrls" not in sqs.list_queues()
+
+
+def _wait_for_ready_line(path, timeout: float = 30.0) -> str:
+    def ready():
+        try:
+            text = open(path).read()
+        except FileNotFoundError:
+            return None
+        for line in text.splitlines():
+            if line.startswith("lab serve: ready at "):
+                return line.removeprefix("lab serve: ready at ").strip()
+        return None
+
+    return wait_until(ready, timeout, interval=0.1, what="the ready line of lab serve")
+
+
+def test_lab_serve_started_from_a_shell_that_exits_keeps_running(tmp_path):
+    # `lab serve &` in a script: the script (its parent) exits at once; the server stays.
+    log = tmp_path / "serve.log"
+    shell = subprocess.run(
+        ["bash", "-c", f'"{sys.executable}" -m lab serve --port 0 >"{log}" 2>&1 & echo $!'],
+        capture_output=True, text=True, check=True, timeout=30)
+    serve_pid = int(shell.stdout.strip())
+    try:
+        url = _wait_for_ready_line(log)
+        time.sleep(0.6)  # longer than the parent watcher's period
+        assert pid_alive(serve_pid), open(log).read()
+        with urllib.request.urlopen(f"{url}/_lab/health", timeout=5) as resp:
+            assert resp.status == 200
+    finally:
+        os.kill(serve_pid, signal.SIGTERM)
+    wait_until(lambda: not pid_alive(serve_pid), 10, what="lab serve to stop on SIGTERM")
+    assert "lab serve: stopped" in open(log).read()
+
+
+def test_serve_process_ends_with_its_parent_and_says_why(tmp_path):
+    parent = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent("""
+            import time
+            from lab.offline.process import ServeProcess
+            p = ServeProcess()
+            print(p.pid, p.log_path, flush=True)
+            time.sleep(600)
+        """)], stdout=subprocess.PIPE, text=True)
+    try:
+        pid_text, log_path = parent.stdout.readline().split()
+        serve_pid = int(pid_text)
+        assert pid_alive(serve_pid)
+    finally:
+        parent.kill()
+        parent.wait()
+    wait_until(lambda: not pid_alive(serve_pid), 5, what="lab serve to exit with its parent")
+    log = open(log_path).read()
+    os.unlink(log_path)
+    assert f"the process that started it (pid {parent.pid}) exited (--exit-with-parent)" in log
