@@ -19,6 +19,7 @@ from __future__ import annotations
 import platform
 import sys
 
+from lab.offline.lambda_ import control
 from lab.offline.lambda_.api import LambdaApi
 from lab.offline.lambda_.service import InvokeResult, LambdaService
 
@@ -27,6 +28,7 @@ __all__ = ["install", "InvokeResult", "LambdaService"]
 
 def install(app) -> LambdaService:
     service = LambdaService(app.context)
+    control.apply(service.settings)
     app.services["lambda"] = service
     for name, matches, handle in LambdaApi(service, app.context.default_region).routes():
         app.add_route(name, matches, handle)
@@ -38,5 +40,11 @@ def install(app) -> LambdaService:
                           f"Python {platform.python_version()} ({sys.executable})",
         "other_runtimes": "refused with InvalidRuntimeException",
         "config": "/_lab/lambda/config",
+        "control_plane_fixes": {
+            "moto_verified": control.MOTO_VERIFIED,
+            "moto_source_changed": control.GUARD.changed(),
+            "states": "Pending/InProgress for state_delay_s, RevisionId preconditions, "
+                      "AWS's configuration shape (lab/offline/lambda_/control.py)",
+        },
     }
     return service

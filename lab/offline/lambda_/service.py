@@ -20,7 +20,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from lab.offline.errors import LabAwsError
-from lab.offline.lambda_ import functions, logs
+from lab.offline.lambda_ import control, functions, logs
 from lab.offline.lambda_.code import CodeCache
 from lab.offline.lambda_.environments import (
     Environment,
@@ -34,6 +34,7 @@ from lab.offline.lambda_.exceptions import (
     InvalidRequestContent,
     InvalidRuntime,
     RequestTooLarge,
+    ResourceConflict,
 )
 from lab.offline.lambda_.limits import ASYNC_PAYLOAD_LIMIT, LOG_TAIL_BYTES, SYNC_PAYLOAD_LIMIT
 from lab.offline.lambda_.outcome import InvokeResult, Outcome, conclude, init_report_line
@@ -125,6 +126,8 @@ class LambdaService:
         if isinstance(payload, str):
             payload = payload.encode()
         spec, invoked_arn, fn = self.resolve(function, qualifier, region)
+        if control.state(fn) != "Active":
+            raise ResourceConflict(control.state_message(control.state(fn)))
         payload = _checked_payload(payload or b"", invocation_type)
         if not spec.runtime.startswith("python3"):
             raise InvalidRuntime(spec.runtime)

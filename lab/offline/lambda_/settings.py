@@ -27,6 +27,10 @@ class Settings:
     account_concurrency: account-wide concurrent executions (AWS default quota 1,000).
       LAB_LAMBDA_ACCOUNT_CONCURRENCY.
     memory_poll_s: how often a running environment's RSS is compared with MemorySize.
+    state_delay_s: how long a created function stays `Pending` and an update
+      `InProgress` (control.py; AWS: seconds or more, a MODEL). Long enough that code
+      skipping the function_active_v2 / function_updated_v2 waiters fails offline as on
+      AWS. LAB_LAMBDA_STATE_DELAY_S, default 0.4.
     """
 
     keep_alive_s: float = field(default_factory=lambda: _env_float("LAB_LAMBDA_KEEP_ALIVE_S", 300))
@@ -37,6 +41,8 @@ class Settings:
     account_concurrency: int = field(
         default_factory=lambda: int(_env_float("LAB_LAMBDA_ACCOUNT_CONCURRENCY", 1000)))
     memory_poll_s: float = 0.02
+    state_delay_s: float = field(
+        default_factory=lambda: _env_float("LAB_LAMBDA_STATE_DELAY_S", 0.4))
 
     def update(self, values: dict) -> None:
         for key, value in values.items():
