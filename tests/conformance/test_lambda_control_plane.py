@@ -130,3 +130,25 @@ def test_state_delay_is_a_setting(cloud, name):
 def test_moto_is_the_version_the_lambda_fixes_were_verified_against():
     assert control.GUARD.changed() == [], (
         f"moto's Lambda code differs from {control.MOTO_VERIFIED}: re-verify control.py")
+
+
+# -- Invoke answers in AWS's words (Lambda API reference, API_Invoke) -----------------------
+def test_an_event_invoke_answers_202_without_an_executed_version(cloud):
+    from tests.fixtures.lambda_ import deploy
+
+    name = deploy(cloud, SOURCE)
+    resp = cloud.client("lambda").invoke(FunctionName=name, InvocationType="Event",
+                                         Payload=b"{}")
+    assert resp["StatusCode"] == 202 and "ExecutedVersion" not in resp
+    assert "x-amz-executed-version" not in resp["ResponseMetadata"]["HTTPHeaders"]
+
+
+def test_a_runtime_exiting_on_its_own_is_runtime_exited_without_providing_a_reason(cloud):
+    from tests.fixtures.lambda_ import deploy
+
+    name = deploy(cloud, "import sys\ndef handler(event, context):\n    sys.exit(0)\n")
+    resp = invoke(cloud, name)
+    assert resp["FunctionError"] == "Unhandled"
+    assert resp["body"]["errorType"] == "Runtime.ExitError"
+    assert resp["body"]["errorMessage"].endswith(
+        "Error: Runtime exited without providing a reason")
