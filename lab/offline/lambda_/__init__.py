@@ -36,8 +36,11 @@ def install(app) -> LambdaService:
     app.on_shutdown(service.shutdown)
     app.health_info["lambda"] = {
         "invoke": "real execution environments: python -m awslambdaric per environment",
-        "python_runtimes": f"every python3.x Runtime runs on the project's interpreter, "
-                          f"Python {platform.python_version()} ({sys.executable})",
+        "python_runtimes": "each python3.x Runtime runs on a matching interpreter when one "
+                           "is present (the interpreters setting, python3.X on PATH), else "
+                           f"on the lab's own, Python {platform.python_version()} "
+                           f"({sys.executable})",
+        "interpreters": service.interpreters_used,  # runtime -> what it ran on, so far
         "other_runtimes": "refused with InvalidRuntimeException",
         "config": "/_lab/lambda/config",
         "control_plane_fixes": {

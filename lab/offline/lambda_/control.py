@@ -24,6 +24,7 @@ so every route and in-process caller sees the same function:
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import threading
 import time
@@ -207,8 +208,32 @@ def _get_layers_data(original):
     return _get_layers_data
 
 
+def check_unzipped_size(backend, code_zip: bytes, layer_arns) -> None:
+    """Function code and layers together at most 250 MB unzipped (Lambda quotas)."""
+    total = layers.unzipped_size(code_zip)
+    for arn in layer_arns or []:
+        version = None if layers.is_powertools_arn(arn) else backend.layers_versions_by_arn(arn)
+        total += layers.unzipped_size(getattr(version, "code_bytes", b"") or b"")
+    if total > layers.UNZIPPED_LIMIT:
+        raise InvalidParameterValueException(
+            "Function code combined with layers exceeds the maximum allowed size of "
+            f"{layers.UNZIPPED_LIMIT} bytes. The actual size is {total} bytes.")
+
+
+def _zip_of(code: dict) -> bytes:
+    raw = (code or {}).get("ZipFile")
+    if not raw:
+        return b""
+    try:
+        return base64.b64decode(raw)
+    except (ValueError, TypeError):
+        return b""
+
+
 def _create_function(original):
     def create_function(self, spec):
+        if spec.get("Layers"):
+            check_unzipped_size(self, _zip_of(spec.get("Code")), spec["Layers"])
         fn = original(self, spec)
         latest = self.get_function(spec["FunctionName"], None)
         for each in {id(latest): latest, id(fn): fn}.values():
@@ -225,6 +250,8 @@ def _update(original, kind: str):
         if body.get("DryRun"):
             return original(self, function_name, qualifier, body)
         check_updatable(fn, body.get("RevisionId"))
+        if kind == "configuration" and body.get("Layers"):
+            check_unzipped_size(self, getattr(fn, "code_bytes", b""), body["Layers"])
         result = original(self, function_name, qualifier, body)
         _begin(fn, "update")
         if kind == "configuration" and body.get("LoggingConfig"):

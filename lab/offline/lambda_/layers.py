@@ -51,12 +51,12 @@ class Mount:
 def python_paths(mounts: list[Mount]) -> list[str]:
     """Host paths for PYTHONPATH, as Lambda's Python runtimes put /opt on sys.path."""
     paths = []
-    for mount in mounts:
+    for mount in mounts:  # Lambda's order: /opt/python/lib/python3.X/site-packages, /opt/python
         python = os.path.join(mount.host, "python")
-        paths.append(python)
         lib = os.path.join(python, "lib")
         if os.path.isdir(lib):
             paths += [os.path.join(lib, d, "site-packages") for d in sorted(os.listdir(lib))]
+        paths.append(python)
     return paths
 
 
