@@ -71,9 +71,9 @@ def worker(mode: str) -> None:
         server.start()
         client = OfflineTarget(server.url).client("sqs")
     elif mode == "patched":
-        from lab.offline.sqs import patches
+        from lab.offline.sqs.models import register
 
-        patches.apply()
+        register()
     backend = sqs_backends[ACCOUNT][REGION]
     try:
         for depth in DEPTHS:

@@ -72,6 +72,8 @@ class LabApp:
         self.routes: list[Route] = []
         self.extensions: list[str] = []
         self.health_info: dict[str, object] = {}
+        # Extension -> why it cannot be trusted; any entry makes /_lab/health "degraded".
+        self.health_issues: dict[str, str] = {}
         # In-process services extensions offer each other, e.g. services["lambda"].invoke().
         self.services: dict[str, object] = {}
         self._shutdown_hooks: list[Callable[[], None]] = []
@@ -159,6 +161,9 @@ class LabApp:
             },
         }
         body.update(self.health_info)
+        if self.health_issues:
+            body["status"] = "degraded"
+            body["degraded"] = dict(self.health_issues)
         return json_response(body)
 
     def _reset(self, request: Request) -> Response:

@@ -97,7 +97,7 @@ class LabServer:
                 resp = conn.getresponse()
                 body = json.loads(resp.read())
                 conn.close()
-                if resp.status == 200 and body.get("status") == "ready":
+                if resp.status == 200 and body.get("status") in ("ready", "degraded"):
                     return
             except OSError:
                 pass
@@ -162,6 +162,8 @@ def serve(host: str = "127.0.0.1", port: int = 4566, exit_with_parent: bool = Tr
         print(f"lab serve: warning: listening on {host}, reachable beyond this machine",
               file=sys.stderr, flush=True)
     print(f"lab serve: ready at {url}", flush=True)
+    for name, why in server.app.health_issues.items():  # also in /_lab/health ("degraded")
+        print(f"lab serve: warning: {name} degraded: {why}", file=sys.stderr, flush=True)
     if exit_with_parent:
         threading.Thread(target=_watch_parent, args=(stop,), daemon=True).start()
     try:

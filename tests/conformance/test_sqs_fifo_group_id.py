@@ -1,6 +1,6 @@
 """FIFO queues: MessageGroupId is required (AWS API SendMessage / SendMessageBatch).
 
-The lab relies on moto's own check for this (lab/offline/sqs/patches.py no longer repeats
+The lab relies on moto's own check for this (lab/offline/sqs/models.py does not repeat
 it), so this test guards that behaviour.
 """
 

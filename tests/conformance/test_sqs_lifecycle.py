@@ -127,17 +127,17 @@ def test_health_lists_the_active_sqs_fixes(cloud):
 
 
 def test_moto_is_the_version_the_sqs_fixes_were_verified_against():
-    """Fails loudly after a moto upgrade: re-verify every fix in lab/offline/sqs/patches.py
-    against the new moto, then record the new source hashes."""
+    """Fails loudly after a moto upgrade: re-verify the subclasses in lab/offline/sqs/models.py
+    against the new moto, then record the new source hashes in lab/offline/sqs/guard.py."""
     import moto
 
-    from lab.offline.sqs import patches
+    from lab.offline.sqs import guard
 
-    assert moto.__version__ == patches.MOTO_VERIFIED, (
-        f"moto {moto.__version__} != {patches.MOTO_VERIFIED}: re-verify lab/offline/sqs")
-    assert patches.changed_moto_functions() == [], (
+    assert moto.__version__ == guard.MOTO_VERIFIED, (
+        f"moto {moto.__version__} != {guard.MOTO_VERIFIED}: re-verify lab/offline/sqs")
+    assert guard.changed_moto_functions() == [], (
         "moto's SQS code changed under the lab's fixes: re-verify them")
-    assert set(patches.MOTO_SOURCE_SHA256) == set(patches._SOURCES)
+    assert set(guard.MOTO_SOURCE_SHA256) == set(guard._SOURCES)
 
 
 def test_visible_again_is_recorded_at_the_expiry_even_without_a_poll(cloud):

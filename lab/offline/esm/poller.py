@@ -286,7 +286,8 @@ class MappingRunner:
                                           esm_uuid=m.uuid, poller=self.receiver_label(pid))
             except Exception:  # the record is for the lessons; never fail the batch on it
                 log.exception("esm %s: lifecycle annotate failed", m.uuid)
-        deleted = sqs_source.delete(m.queue, [handles[i] for i in to_delete]) if to_delete else 0
+        deleted = sqs_source.delete(m.queue, [handles[i] for i in to_delete],
+                                     stats=self.stats) if to_delete else 0
         record.update(outcome=outcome, deleted=deleted)
         self.stats.add(messages_deleted=deleted)
         self.stats.invoke_finished(started, record)

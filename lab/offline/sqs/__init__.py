@@ -1,9 +1,14 @@
-"""SQS fidelity over moto: fixes for moto 5.2.5's gaps, DLQ move tasks, and the
-per-message lifecycle record (`app.services["sqs_lifecycle"]`).
+"""SQS fidelity over moto (a `lab serve` extension): the lab's SQS backend, DLQ move
+tasks, and the per-message lifecycle record (`app.services["sqs_lifecycle"]`).
 
-The fixes patch moto's SQS model layer in this process (`patches.py`), so HTTP clients
-and in-process callers see the same queue behaviour. The move-task actions, which moto
-lacks, are served here by their `X-Amz-Target: AmazonSQS.<Action>` header (JSON protocol).
+One concern per module, as in moto's service folders:
+- models.py: `LabQueue`, `LabSQSBackend` (subclasses of moto's) and `register()`, which
+  makes moto's `sqs_backends` build them; HTTP clients and in-process callers get the
+  same queue behaviour;
+- responses.py / urls.py: moto's SQS responses, aware of the caller; exceptions.py;
+- store.py: a queue's messages; lifecycle.py: the record; guard.py: moto's version;
+- move_tasks.py: StartMessageMoveTask / ListMessageMoveTasks / CancelMessageMoveTask,
+  which moto lacks, served by their `X-Amz-Target: AmazonSQS.<Action>` header (JSON).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import json
 from werkzeug.wrappers import Request, Response
 
 from lab.offline.errors import LabAwsError, json_response
-from lab.offline.sqs import patches
+from lab.offline.sqs import guard, models
 from lab.offline.sqs.move_tasks import MoveTaskManager
 
 SQS_JSON_ERROR_PREFIX = "com.amazonaws.sqs#"
@@ -22,8 +27,8 @@ _TARGETS = {f"AmazonSQS.{a}": a for a in MOVE_TASK_ACTIONS}
 
 
 def install(app) -> None:
-    active = patches.apply()
-    recorder = patches.recorder
+    models.register()
+    recorder = models.lifecycle
     tasks = MoveTaskManager(recorder)
     app.services["sqs_lifecycle"] = recorder
     app.services["sqs_move_tasks"] = tasks
@@ -60,26 +65,36 @@ def install(app) -> None:
 
     def handle_lifecycle(request: Request) -> Response:
         queue = request.args.get("queue")
-        patches.advance_all(queue.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
-                            if queue else None)
+        models.advance_all(queue.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+                           if queue else None)
         events = recorder.events(queue=request.args.get("queue"),
                                  message_id=request.args.get("message_id"))
         return Response(json.dumps(events), status=200, content_type="application/json")
 
     def reset() -> None:
         tasks.reset()
-        recorder.clear()  # dedup tables live on moto's Queue objects, which reset drops
+        recorder.clear()  # dedup tables live in the queues' stores, which reset drops
 
     app.add_route("sqs-move-tasks", is_move_task, handle_move_task)
     app.add_route("sqs-lifecycle", is_lifecycle, handle_lifecycle)
     app.on_reset(reset)
     app.on_shutdown(tasks.shutdown)
-    app.health_info["sqs_fixes"] = {
-        "moto_verified": patches.MOTO_VERIFIED,
-        "moto_source_changed": patches.changed_moto_functions(),
-        "active": {name: patches.FIXES[name][1] for name in active},
+
+    changed, degraded = guard.check()
+    health = {
+        "moto_verified": guard.MOTO_VERIFIED,
+        "moto_source_changed": changed,
+        "backend": f"{models.__name__}.{models.LabSQSBackend.__name__}",
+        "active": dict(models.FIXES),
         "added_actions": list(MOVE_TASK_ACTIONS),
     }
+    if degraded:
+        app.health_issues["sqs"] = degraded
+    elif changed:
+        health["note"] = (f"moto's SQS code differs from {guard.MOTO_VERIFIED} "
+                          f"({guard.ALLOW_UNVERIFIED_ENV}=1): the lab's SQS fixes run "
+                          "unverified")
+    app.health_info["sqs_fixes"] = health
 
 
 def _require(params: dict, name: str) -> None:

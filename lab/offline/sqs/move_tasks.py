@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import threading
 import time
 import uuid
@@ -28,6 +29,8 @@ from dataclasses import dataclass, field
 from lab.offline.errors import LabAwsError
 from lab.offline.sqs.lifecycle import now_ms
 from lab.offline.sqs.queues import queue_by_arn
+
+log = logging.getLogger("lab.offline.sqs")
 
 MAX_RATE = 500
 
@@ -100,12 +103,12 @@ class MoveTaskManager:
     # -- API ----------------------------------------------------------------------------
     def start(self, source_arn: str, destination_arn: str | None = None,
               rate: int | None = None) -> str:
-        from moto.sqs.models import sqs_backends
+        from lab.offline.sqs.models import lab_backend
 
         source = queue_by_arn(source_arn)
         if source is None:
             raise _not_found("SourceArn")
-        backend = sqs_backends[source.account_id][source.region]
+        backend = lab_backend(source.account_id, source.region, "a message move task")
         if not any(q.dead_letter_queue is source for q in backend.queues.values()):
             raise _invalid("Source queue must be configured as a Dead Letter Queue.")
         if destination_arn is not None and queue_by_arn(destination_arn) is None:
@@ -176,7 +179,9 @@ class MoveTaskManager:
                     break
                 next_at += interval
                 task.stop.wait(max(0.0, next_at - time.monotonic()))
-        except Exception as exc:  # a task fails; the server goes on
+        except Exception as exc:  # a task fails (FailureReason); the server goes on
+            log.exception("message move task %s from %s failed", task.task_id,
+                          task.source_arn)
             self._finish(task, "FAILED", f"lab: {exc}")
             return
         self._finish(task, "COMPLETED")
@@ -188,19 +193,17 @@ class MoveTaskManager:
 
     def _move_some(self, task: MoveTask, limit: int) -> bool:
         """Move up to `limit` messages; False when the task must stop."""
-        from lab.offline.sqs.patches import store_of
-
         source = queue_by_arn(task.source_arn)
         if source is None:
             self._finish(task, "FAILED", "AWS.SimpleQueueService.NonExistentQueue")
             return False
-        store = store_of(source)
+        store = source.store
         with store.cond:
             taken = store.take_for_move(limit)
         if not taken:
             return False
         for i, message in enumerate(taken):
-            dest_arn = task.destination_arn or getattr(message, "_lab_dlq_source", None)
+            dest_arn = task.destination_arn or message.dlq_source_arn
             destination = queue_by_arn(dest_arn)
             if destination is None:
                 with store.cond:  # put back what was not moved, then fail
@@ -213,18 +216,15 @@ class MoveTaskManager:
         return True
 
     def _send_moved(self, task, source, destination, message) -> None:
-        from moto.sqs import models as sqs_models
+        from lab.offline.sqs.models import LabMessage
 
-        from lab.offline.sqs.patches import store_of
-
-        moved = sqs_models.Message(str(uuid.uuid4()), message.body,
-                                   message.system_attributes)
+        moved = LabMessage(str(uuid.uuid4()), message.body, message.system_attributes)
         moved.message_attributes = message.message_attributes
         moved.group_id = message.group_id
         moved.deduplication_id = message.deduplication_id
         moved.sender_id = message.sender_id
         moved.sent_timestamp = int(now_ms())
-        dest_store = store_of(destination)
+        dest_store = destination.store
         with dest_store.cond:
             if destination.fifo_queue:
                 moved.sequence_number = dest_store.next_sequence_number()

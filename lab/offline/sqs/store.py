@@ -12,8 +12,9 @@ All state changes happen under the queue's Condition (moto's `_messages_lock`), 
 notifies waiting long polls. Transitions driven by the clock are applied lazily
 (`advance`) but recorded with the instant they happened.
 
-Messages stay moto `Message` objects (moto's responses serialise them); the store adds
-`_lab_state` ("ready", "inflight", "delayed", "gone"), `_lab_order` and `_lab_gen`.
+Messages are `LabMessage`s (models.py: moto `Message`s, which moto's responses
+serialise, with the store's fields `lab_state` ("ready", "inflight", "delayed", "gone"),
+`lab_order` and `lab_gen` declared). The store belongs to its `LabQueue` (`queue.store`).
 """
 
 from __future__ import annotations
@@ -24,20 +25,13 @@ import time
 from collections import deque
 from copy import copy
 
-from moto.sqs.exceptions import InvalidParameterValue, ReceiptHandleIsInvalid, SQSException
+from moto.sqs.exceptions import InvalidParameterValue, ReceiptHandleIsInvalid
 
+from lab.offline.sqs.exceptions import MessageNotInflight
 from lab.offline.sqs.lifecycle import now_ms
 
 READY, INFLIGHT, DELAYED, GONE = "ready", "inflight", "delayed", "gone"
 MAX_VISIBILITY_S = 43_200
-
-
-class MessageNotInflight(SQSException):
-    """AWS: ChangeMessageVisibility on a message that is not in flight."""
-
-    def __init__(self) -> None:
-        super().__init__("AWS.SimpleQueueService.MessageNotInflight",
-                         "The specified message isn't in flight.")
 
 
 def new_receipt_handle() -> str:
@@ -103,12 +97,12 @@ class QueueStore:
 
     # -- state transitions (caller holds self.cond) -------------------------------------
     def _set_state(self, message, state) -> None:
-        old = getattr(message, "_lab_state", None)
+        old = message.lab_state
         if old in self.counts:
             self.counts[old] -= 1
         if state in self.counts:
             self.counts[state] += 1
-        message._lab_state = state
+        message.lab_state = state
         if self.fifo and message.group_id is not None:
             group = self.groups.setdefault(message.group_id, _Group())
             if old == INFLIGHT:
@@ -120,7 +114,7 @@ class QueueStore:
 
     def _make_ready(self, message) -> None:
         self._set_state(message, READY)
-        entry = (message._lab_order, message.id)
+        entry = (message.lab_order, message.id)
         if self.fifo and message.group_id is not None:
             group = self.groups.setdefault(message.group_id, _Group())
             heapq.heappush(group.ready, entry)
@@ -138,15 +132,15 @@ class QueueStore:
         while group.ready:
             order, mid = group.ready[0]
             message = self.messages.get(mid)
-            if message is not None and message._lab_state == READY \
-                    and message._lab_order == order:
+            if message is not None and message.lab_state == READY \
+                    and message.lab_order == order:
                 return order
             heapq.heappop(group.ready)
         return None
 
     def _schedule(self, message, due_ms: float) -> None:
-        message._lab_gen = getattr(message, "_lab_gen", 0) + 1
-        heapq.heappush(self.timers, (due_ms, self._order, message.id, message._lab_gen))
+        message.lab_gen += 1
+        heapq.heappush(self.timers, (due_ms, self._order, message.id, message.lab_gen))
 
     def advance(self, now: float | None = None) -> None:
         """Apply every clock-driven transition due by `now` (ms)."""
@@ -155,9 +149,9 @@ class QueueStore:
         while timers and timers[0][0] <= now:
             due, _, mid, gen = heapq.heappop(timers)
             message = self.messages.get(mid)
-            if message is None or message._lab_gen != gen:
+            if message is None or message.lab_gen != gen:
                 continue
-            state = message._lab_state
+            state = message.lab_state
             if state == INFLIGHT:
                 self._make_ready(message)
                 self._record("visible_again", message, due,
@@ -172,9 +166,9 @@ class QueueStore:
     # -- operations (caller holds self.cond) --------------------------------------------
     def add(self, message, delay_seconds: int = 0, event: str = "sent", **fields) -> None:
         self._order += 1
-        message._lab_order = self._order
-        message._lab_gen = 0
-        message._lab_state = None
+        message.lab_order = self._order
+        message.lab_gen = 0
+        message.lab_state = None
         self.messages[message.id] = message
         if delay_seconds:
             self._set_state(message, DELAYED)
@@ -191,8 +185,8 @@ class QueueStore:
         while heap:
             order, mid = heapq.heappop(heap)
             message = self.messages.get(mid)
-            if message is not None and message._lab_state == READY \
-                    and message._lab_order == order:
+            if message is not None and message.lab_state == READY \
+                    and message.lab_order == order:
                 return message
         return None
 
@@ -215,7 +209,7 @@ class QueueStore:
         finally:
             deferred, self._deferred = self._deferred, None
             for message in deferred:
-                message._lab_gen += 1
+                message.lab_gen += 1
                 self._make_ready(message)
                 self._record("visible_again", message, now,
                              receive_count=message.approximate_receive_count)
@@ -289,7 +283,7 @@ class QueueStore:
         elif self._deferred is not None:  # VisibilityTimeout=0: visible again after this call
             self._deferred.append(message)
         else:  # VisibilityTimeout=0: visible again at once
-            message._lab_gen += 1
+            message.lab_gen += 1
             self._make_ready(message)
             self._record("visible_again", message, now,
                          receive_count=message.approximate_receive_count)
@@ -313,7 +307,7 @@ class QueueStore:
             raise ReceiptHandleIsInvalid()
         now = now_ms()
         self.advance(now)
-        if message._lab_state != INFLIGHT:
+        if message.lab_state != INFLIGHT:
             raise MessageNotInflight()
         vt = int(visibility_timeout)
         first = message.approximate_first_receive_timestamp or now
@@ -328,7 +322,7 @@ class QueueStore:
         if vt > 0:
             self._schedule(message, message.visible_at)
         else:
-            message._lab_gen += 1
+            message.lab_gen += 1
             self._make_ready(message)
             self._record("visible_again", message, now,
                          receive_count=message.approximate_receive_count)
@@ -359,7 +353,7 @@ class QueueStore:
     def purge(self) -> None:
         for message in list(self.messages.values()):
             self._record("purged", message)
-            message._lab_state = GONE
+            message.lab_state = GONE
         self.messages.clear()
         self.by_handle.clear()
         self.ready.clear()
