@@ -87,7 +87,9 @@ class Stack:
         # Seconds to wait for a mapping/stage; AWS takes tens of seconds, offline is instant.
         self.wait_timeout = wait_timeout or (300.0 if self.on_aws else 30.0)
         self.poll_every = 2.0 if self.on_aws else 0.2
-        self.waiter_delay = 2 if self.on_aws else 1
+        # The Lambda waiters' poll interval (function_active_v2 / function_updated_v2): a
+        # function is Pending / InProgress for seconds on AWS, a fraction of one offline.
+        self.waiter_delay = 2 if self.on_aws else 0.1
         self._atexit_registered = False
 
     # -- helpers ------------------------------------------------------------------------
@@ -242,6 +244,7 @@ class Stack:
             lam.update_function_code(FunctionName=name, ZipFile=code)
             self._wait_updated(name)
             arn = lam.update_function_configuration(FunctionName=name, **config)["FunctionArn"]
+            self._wait_updated(name)
         self._wait_active(name)
         if reserved_concurrency is not None:
             lam.put_function_concurrency(FunctionName=name,
@@ -251,11 +254,15 @@ class Stack:
 
     def _wait_active(self, name: str) -> None:
         self.client("lambda").get_waiter("function_active_v2").wait(
-            FunctionName=name, WaiterConfig={"Delay": self.waiter_delay, "MaxAttempts": 60})
+            FunctionName=name, WaiterConfig=self._waiter_config())
+
+    def _waiter_config(self) -> dict:
+        """Delay and attempts for about two minutes (AWS: seconds; offline: state_delay_s)."""
+        return {"Delay": self.waiter_delay, "MaxAttempts": int(120 / self.waiter_delay)}
 
     def _wait_updated(self, name: str) -> None:
         self.client("lambda").get_waiter("function_updated_v2").wait(
-            FunctionName=name, WaiterConfig={"Delay": self.waiter_delay, "MaxAttempts": 60})
+            FunctionName=name, WaiterConfig=self._waiter_config())
 
     # -- CloudWatch Logs ----------------------------------------------------------------
     def log_group(self, name: str, retention_days: int = LOG_RETENTION_DAYS) -> str:

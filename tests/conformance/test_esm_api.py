@@ -134,7 +134,7 @@ def test_unknown_function_queue_and_mapping(clean_cloud, fn):
                                      FunctionName="no-such-fn", EventSourceArn=arn)
     assert (code, status) == ("ResourceNotFoundException", 404)
     assert message == ("Function not found: arn:aws:lambda:us-east-1:123456789012:"
-                       "function:no-such-fn")
+                       "function:no-such-fn:$LATEST")  # unqualified = $LATEST, as Lambda says
     code, _, status = client_error(lam.create_event_source_mapping, FunctionName=fn.name,
                                EventSourceArn=arn + "-missing")
     assert (code, status) == ("InvalidParameterValueException", 400)

@@ -12,7 +12,6 @@ from lab.stack import Stack
 
 
 @pytest.mark.parametrize("field,value", [
-    ("FilterCriteria", {"Filters": [{"Pattern": '{"body": {"kind": ["photo"]}}'}]}),
     ("ProvisionedPollerConfig", {"MinimumPollers": 2, "MaximumPollers": 10}),
     ("MetricsConfig", {"Metrics": ["EventCount"]}),
 ])

@@ -15,7 +15,7 @@ from lab.observe.access_log import access_log
 from lab.stack import zip_files
 from lab.stack.http_api import invoke_url
 from tests.conformance.test_http_api_routing import http
-from tests.fixtures.common import trust
+from tests.fixtures.common import trust, wait_active
 
 HANDLERS = textwrap.dedent('''
     import base64, json, time
@@ -75,6 +75,7 @@ class LambdaApi:
             FunctionName=name, Runtime="python3.12", Role=self.role,
             Handler=f"handlers.{handler}", Code={"ZipFile": self._zip},
             Timeout=function_timeout)["FunctionArn"]
+        wait_active(self.lam, name)
         kwargs = {"TimeoutInMillis": timeout_ms} if timeout_ms else {}
         integration = self.apigw.create_integration(
             ApiId=self.api_id, IntegrationType="AWS_PROXY", IntegrationUri=arn,

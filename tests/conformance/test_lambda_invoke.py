@@ -221,7 +221,7 @@ def test_non_python_runtime_is_a_clear_error_not_an_echo(cloud):
     assert (code, status) == ("InvalidRuntimeException", 502)
     assert "nodejs20.x" in message
     health = cloud.health()
-    assert "project's interpreter" in health["lambda"]["python_runtimes"]
+    assert "matching interpreter" in health["lambda"]["python_runtimes"]
 
 
 def test_published_versions_run_in_their_own_environments(cloud):

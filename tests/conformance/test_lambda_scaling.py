@@ -24,6 +24,7 @@ from tests.fixtures.lambda_ import (
     lab_get,
     pid_alive,
     wait_until,
+    wait_updated,
     zip_of,
 )
 
@@ -120,6 +121,7 @@ def test_updating_the_function_retires_its_environments(cloud, update):
         lam.update_function_configuration(FunctionName=name,
                                           Environment={"Variables": {"V": "new"}})
         expected = ["v1", "new"]
+    wait_updated(lam, name)
     assert invoke(cloud, name)["body"] == expected
     records = invocations(cloud, name)
     assert records[1]["cold"] and records[1]["environment_id"] != old["environment_id"]

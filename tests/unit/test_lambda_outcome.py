@@ -14,7 +14,6 @@ import json
 import pytest
 
 from lab.offline.lambda_.environments import FunctionSpec
-from lab.offline.lambda_.limits import SYNC_PAYLOAD_LIMIT
 from lab.offline.lambda_.outcome import (
     Outcome,
     conclude,
@@ -75,10 +74,20 @@ def test_error_without_an_error_document_takes_the_runtime_header_or_runtime_unk
 
 
 def test_response_over_6_mb_is_function_response_size_too_large():
-    r = conclude(SPEC, outcome("response", body=b"x" * (SYNC_PAYLOAD_LIMIT + 1))).result
+    """Lambda's message names 6291556 bytes (what AWS answers; Lambda quotas say 6 MB)."""
+    assert conclude(SPEC, outcome("response", body=b"x" * 6_291_556)).result.error_type is None
+    r = conclude(SPEC, outcome("response", body=b"x" * 6_291_557)).result
     assert (r.function_error, r.error_type) == ("Unhandled", "Function.ResponseSizeTooLarge")
-    assert "Response payload size exceeded maximum allowed payload size (6291456 bytes)." \
+    assert "Response payload size exceeded maximum allowed payload size (6291556 bytes)." \
         == error_document(r.payload)["errorMessage"]
+
+
+def test_runtime_exiting_on_its_own_is_exited_without_providing_a_reason():
+    """A handler calling sys.exit(0): AWS answers Runtime.ExitError with this message."""
+    done = conclude(SPEC, outcome("exited", exit_status=0))
+    assert done.result.error_type == "Runtime.ExitError"
+    assert error_document(done.result.payload)["errorMessage"] == (
+        f"RequestId: {RID} Error: Runtime exited without providing a reason")
 
 
 def test_timeout_is_sandbox_timedout_task_timed_out_after_n_seconds():

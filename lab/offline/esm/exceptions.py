@@ -50,6 +50,17 @@ class Validation(LabAwsError):
                          f"satisfy constraint: {constraint}", 400)
 
 
+class NonExistentQueue(LabAwsError):
+    """CreateEventSourceMapping / UpdateEventSourceMapping for a queue that does not exist:
+    Lambda relays SQS's query-protocol error for ReceiveMessage, word for word."""
+
+    def __init__(self):
+        super().__init__("InvalidParameterValueException",
+                         "Error occurred while ReceiveMessage. SQS Error Code: "
+                         "AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The "
+                         "specified queue does not exist for this wsdl version.", 400)
+
+
 class NoLambdaService(LabAwsError):
     def __init__(self):
         super().__init__("ServiceException", "lab serve has no Lambda service installed", 500,

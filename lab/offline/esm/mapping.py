@@ -13,6 +13,8 @@ CREATING, ENABLING, ENABLED = "Creating", "Enabling", "Enabled"
 DISABLING, DISABLED, UPDATING, DELETING = "Disabling", "Disabled", "Updating", "Deleting"
 TRANSITIONAL = {CREATING, ENABLING, DISABLING, UPDATING, DELETING}
 USER_INITIATED = "USER_INITIATED"
+# Lambda disables a mapping whose function was deleted (a MODEL of its wording).
+FUNCTION_NOT_FOUND = "PROBLEM: Function not found."
 
 
 @dataclass
@@ -24,6 +26,8 @@ class Mapping:
     enabled: bool = True
     response_types: list[str] = field(default_factory=list)
     max_concurrency: int | None = None
+    filter_criteria: dict | None = None  # as given; `filters` parsed (filtering.py)
+    filters: list[dict] = field(default_factory=list)
     uuid: str = field(default_factory=lambda: str(uuidlib.uuid4()))
     state: str = CREATING
     state_reason: str = USER_INITIATED
@@ -58,6 +62,8 @@ class Mapping:
             "FunctionResponseTypes": list(self.response_types),
             "EventSourceMappingArn": self.arn,
         }
+        if self.filter_criteria:
+            body["FilterCriteria"] = self.filter_criteria
         if self.max_concurrency is not None:
             body["ScalingConfig"] = {"MaximumConcurrency": self.max_concurrency}
         return body

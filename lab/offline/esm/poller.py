@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 
 from lab.offline.errors import LabAwsError
-from lab.offline.esm import events, sqs_source
+from lab.offline.esm import events, filtering, sqs_source
 from lab.offline.esm.exceptions import NoLambdaService
 from lab.offline.esm.mapping import Mapping
 from lab.offline.esm.scaling import ScalingModel
@@ -50,8 +50,9 @@ class Invoker:
 
 class MappingRunner:
     def __init__(self, mapping: Mapping, invoke: Callable, stats: MappingStats,
-                 labeler=None):
+                 labeler=None, on_function_gone: Callable[[str], None] | None = None):
         self.mapping = mapping
+        self.on_function_gone = on_function_gone
         self.invoke = invoke
         self.stats = stats
         self.labeler = labeler  # optional: tells the SQS lifecycle recorder who received
@@ -227,8 +228,25 @@ class MappingRunner:
                 break  # window 0: one ReceiveMessage call makes the batch
         return batch, pending
 
+    def _filtered(self, batch: list) -> list:
+        """The batch without the records no filter matches; those are deleted now, never
+        invoked ("Lambda automatically deletes messages that don't match", with-sqs-filtering)."""
+        filters = self.mapping.filters
+        if not filters:
+            return batch
+        kept = [(msg, rec) for msg, rec in batch if filtering.matches_record(filters, rec)]
+        dropped = [rec["receiptHandle"] for _, rec in batch
+                   if not filtering.matches_record(filters, rec)]
+        if dropped:
+            deleted = sqs_source.delete(self.mapping.queue, dropped)
+            self.stats.add(messages_deleted=deleted, messages_filtered=len(dropped))
+        return kept
+
     def _process(self, pid: int, batch: list) -> bool:
         m = self.mapping
+        batch = self._filtered(batch)
+        if not batch:
+            return True
         records = [r for _, r in batch]
         ids = [r["messageId"] for r in records]
         handles = {r["messageId"]: r["receiptHandle"] for r in records}
@@ -253,6 +271,8 @@ class MappingRunner:
         except LabAwsError as exc:
             outcome = "throttled" if exc.status == 429 else "invoke_error"
             record["error_type"] = exc.code
+            if exc.code == "ResourceNotFoundException" and self.on_function_gone:
+                self.on_function_gone(m.uuid)
             if exc.status == 429:
                 with self._lock:
                     self._sig_throttles += 1

@@ -15,7 +15,7 @@ import time
 
 from lab.offline.errors import LabAwsError
 from lab.offline.esm import exceptions as exc
-from lab.offline.esm import sqs_source, validation
+from lab.offline.esm import filtering, sqs_source, validation
 from lab.offline.esm.mapping import (
     CREATING,
     DELETING,
@@ -23,8 +23,10 @@ from lab.offline.esm.mapping import (
     DISABLING,
     ENABLED,
     ENABLING,
+    FUNCTION_NOT_FOUND,
     TRANSITIONAL,
     UPDATING,
+    USER_INITIATED,
     Mapping,
 )
 from lab.offline.esm.poller import Invoker, MappingRunner
@@ -80,10 +82,7 @@ class EsmService:
     def _queue(ref: sqs_source.QueueRef):
         queue = sqs_source.find_queue(ref)
         if queue is None:
-            raise validation.invalid(
-                "Error occurred while ReceiveMessage. SQS Error Code: "
-                "AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified "
-                "queue does not exist or you do not have access to it.")
+            raise exc.NonExistentQueue()
         return queue
 
     def _later(self, fn) -> None:
@@ -121,6 +120,7 @@ class EsmService:
         response_types = validation.response_types(body.get("FunctionResponseTypes", []))
         cap = validation.max_concurrency(body.get("ScalingConfig"))
         enabled = validation.enabled(body.get("Enabled", True))
+        filters = filtering.parse(body.get("FilterCriteria"))
         queue = self._queue(ref)
         validation.source_rules(fifo=ref.fifo, batch=batch, window_s=window)
         validation.visibility_rule(visibility_timeout=int(queue.visibility_timeout),
@@ -132,7 +132,9 @@ class EsmService:
                     raise exc.ResourceConflict(ref.arn, fn.name, other.uuid)
             mapping = Mapping(queue=ref, function_arn=fn_arn, batch_size=batch, window=window,
                               enabled=enabled, response_types=response_types,
-                              max_concurrency=cap, state=CREATING)
+                              max_concurrency=cap, state=CREATING,
+                              filter_criteria=body.get("FilterCriteria") or None,
+                              filters=filters)
             self.mappings[mapping.uuid] = mapping
             self.stats[mapping.uuid] = MappingStats(mapping.uuid)
         self._later(lambda: self._settle(mapping.uuid))
@@ -170,6 +172,8 @@ class EsmService:
             else mapping.max_concurrency
         enabled = validation.enabled(body["Enabled"]) if "Enabled" in body \
             else mapping.enabled
+        filters = filtering.parse(body["FilterCriteria"]) if "FilterCriteria" in body \
+            else mapping.filters
         queue = self._queue(mapping.queue)
         validation.source_rules(fifo=mapping.queue.fifo, batch=batch, window_s=window)
         fn = fn or self._function(mapping.function_arn, mapping.region)[0]
@@ -180,6 +184,10 @@ class EsmService:
             mapping.function_arn, mapping.batch_size, mapping.window = fn_arn, batch, window
             mapping.response_types, mapping.max_concurrency = response_types, cap
             mapping.enabled = enabled
+            if "FilterCriteria" in body:
+                mapping.filter_criteria = body["FilterCriteria"] or None
+                mapping.filters = filters
+            mapping.state_reason = USER_INITIATED
             mapping.last_modified = time.time()
             if enabled and not was_enabled:
                 mapping.state = ENABLING
@@ -216,7 +224,8 @@ class EsmService:
                 mapping.state = ENABLED
                 if uuid not in self.runners:
                     runner = MappingRunner(mapping, self.invoke, self.stats[uuid],
-                                           labeler=self.services.get("sqs_lifecycle"))
+                                           labeler=self.services.get("sqs_lifecycle"),
+                                           on_function_gone=self._function_gone)
                     self.runners[uuid] = runner
                     runner.start()
                 return
@@ -229,6 +238,22 @@ class EsmService:
             if self.mappings.get(uuid) is mapping and mapping.state != DELETING \
                     and not mapping.enabled:
                 mapping.state = DISABLED
+
+    def _function_gone(self, uuid: str) -> None:
+        """The function was deleted: Lambda disables the mapping and stops polling (the
+        messages stay in the queue). Called from a poller thread: no join here."""
+        with self._lock:
+            mapping = self.mappings.get(uuid)
+            if mapping is None or mapping.state != ENABLED:
+                return
+            mapping.enabled = False
+            mapping.state, mapping.state_reason = DISABLED, FUNCTION_NOT_FOUND
+            mapping.last_modified = time.time()
+            runner = self.runners.pop(uuid, None)
+        if runner is not None:
+            runner.stop()
+        log.warning("esm %s: function %s not found; mapping disabled", uuid,
+                    mapping.function_arn)
 
     def _stop_runner(self, uuid: str) -> None:
         runner = self.runners.get(uuid)

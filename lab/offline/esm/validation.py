@@ -91,8 +91,7 @@ def visibility_rule(*, visibility_timeout: int, function_timeout: int) -> None:
 
 # Real SQS mapping features the lab does not emulate: refused loudly rather than accepted
 # and ignored, so a lesson never shows behaviour AWS would not have.
-NOT_EMULATED_FIELDS = ("FilterCriteria", "ProvisionedPollerConfig", "MetricsConfig",
-                       "KMSKeyArn")
+NOT_EMULATED_FIELDS = ("ProvisionedPollerConfig", "MetricsConfig", "KMSKeyArn")
 
 
 def no_stream_fields(body: dict) -> None:

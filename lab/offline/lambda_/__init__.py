@@ -19,6 +19,7 @@ from __future__ import annotations
 import platform
 import sys
 
+from lab.offline.lambda_ import control
 from lab.offline.lambda_.api import LambdaApi
 from lab.offline.lambda_.service import InvokeResult, LambdaService
 
@@ -27,6 +28,7 @@ __all__ = ["install", "InvokeResult", "LambdaService"]
 
 def install(app) -> LambdaService:
     service = LambdaService(app.context)
+    control.apply(service.settings)
     app.services["lambda"] = service
     for name, matches, handle in LambdaApi(service, app.context.default_region).routes():
         app.add_route(name, matches, handle)
@@ -34,9 +36,18 @@ def install(app) -> LambdaService:
     app.on_shutdown(service.shutdown)
     app.health_info["lambda"] = {
         "invoke": "real execution environments: python -m awslambdaric per environment",
-        "python_runtimes": f"every python3.x Runtime runs on the project's interpreter, "
-                          f"Python {platform.python_version()} ({sys.executable})",
+        "python_runtimes": "each python3.x Runtime runs on a matching interpreter when one "
+                           "is present (the interpreters setting, python3.X on PATH), else "
+                           f"on the lab's own, Python {platform.python_version()} "
+                           f"({sys.executable})",
+        "interpreters": service.interpreters_used,  # runtime -> what it ran on, so far
         "other_runtimes": "refused with InvalidRuntimeException",
         "config": "/_lab/lambda/config",
+        "control_plane_fixes": {
+            "moto_verified": control.MOTO_VERIFIED,
+            "moto_source_changed": control.GUARD.changed(),
+            "states": "Pending/InProgress for state_delay_s, RevisionId preconditions, "
+                      "AWS's configuration shape (lab/offline/lambda_/control.py)",
+        },
     }
     return service

@@ -69,8 +69,9 @@ class LambdaApi:
             log_type=request.headers.get("X-Amz-Log-Type"),
             client_context=client_context(request),
             region=request_region(request, self.default_region))
-        headers = {"x-amzn-RequestId": result.request_id,
-                   "X-Amz-Executed-Version": result.executed_version or "$LATEST"}
+        headers = {"x-amzn-RequestId": result.request_id}
+        if result.status != 202:  # an Event invoke's 202 names no version (as on AWS)
+            headers["X-Amz-Executed-Version"] = result.executed_version or "$LATEST"
         if result.function_error:
             headers["X-Amz-Function-Error"] = result.function_error
         if result.log_tail is not None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lab.offline.lambda_ import logs
+from lab.offline.lambda_.layers import python_paths
 from lab.offline.lambda_.runtime_api import RuntimeApi
 
 BOOT_DIR = str(Path(__file__).parent / "boot")  # holds the INIT-timing sitecustomize
@@ -47,6 +48,7 @@ class FunctionSpec:
     env_vars: tuple[tuple[str, str], ...]
     code_sha: str
     reserved: int | None
+    layers: tuple[str, ...] = ()  # layer version ARNs, in order
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -56,7 +58,7 @@ class FunctionSpec:
     def fingerprint(self) -> tuple:
         """Environments of an older fingerprint are retired (code or configuration changed)."""
         return (self.handler, self.runtime, self.memory_mb, self.timeout_s, self.env_vars,
-                self.code_sha)
+                self.code_sha, self.layers)
 
     @property
     def log_group(self) -> str:
@@ -145,7 +147,8 @@ class Environment:
     """One execution environment: process, Runtime API, log stream, state."""
 
     def __init__(self, spec: FunctionSpec, task_root: str, endpoint_url: str,
-                 spawner: Spawner, scratch: str, on_exit):
+                 spawner: Spawner, scratch: str, on_exit, python: str | None = None,
+                 layer_mounts: tuple = (), init_log: tuple[str, ...] = ()):
         self.id = uuid.uuid4().hex
         self.spec = spec
         self.created_ms = logs.now_ms()
@@ -169,8 +172,13 @@ class Environment:
         self._on_exit = on_exit
         self._trace = os.path.join(scratch, f"init-{self.id}.trace")
         self.api = RuntimeApi(self, self.id[:8])
+        # Layers (layers.Mount: a host directory standing for /opt) go on PYTHONPATH after
+        # the task root, in Lambda's order; `python`: runtimes.choose()'s interpreter.
+        self.layer_mounts = tuple(layer_mounts)
+        self.python = python or sys.executable
+        self.write_log(*init_log)
         self.proc, self.spawn_ns = spawner.spawn(
-            [sys.executable, "-m", "awslambdaric", spec.handler],
+            [self.python, "-m", "awslambdaric", spec.handler],
             self._environment(task_root, endpoint_url), task_root)
         self.pid = self.proc.pid
         self._pump_thread = threading.Thread(target=self._pump, daemon=True,
@@ -180,6 +188,7 @@ class Environment:
     # -- process environment ------------------------------------------------------------
     def _environment(self, task_root: str, endpoint_url: str) -> dict[str, str]:
         spec = self.spec
+        layer_paths = python_paths(list(self.layer_mounts))
         env = {
             "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
             "LANG": "en_US.UTF-8",
@@ -208,8 +217,8 @@ class Environment:
             "_HANDLER": spec.handler,
             # Our sitecustomize first (INIT timing), then the code; it resets PYTHONPATH
             # to _LAB_PYTHONPATH before the handler runs.
-            "PYTHONPATH": os.pathsep.join([BOOT_DIR, task_root]),
-            "_LAB_PYTHONPATH": task_root,
+            "PYTHONPATH": os.pathsep.join([BOOT_DIR, task_root, *layer_paths]),
+            "_LAB_PYTHONPATH": os.pathsep.join([task_root, *layer_paths]),
             "_LAB_INIT_TRACE": self._trace,
             "PYTHONDONTWRITEBYTECODE": "1",
         }

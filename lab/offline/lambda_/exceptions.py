@@ -21,6 +21,14 @@ class ResourceNotFound(LabAwsError):
         self.function_arn = function_arn
 
 
+class ResourceConflict(LabAwsError):
+    """409: the function is not in a state that allows the call (Pending, an update in
+    progress), https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html"""
+
+    def __init__(self, message: str):
+        super().__init__("ResourceConflictException", message, 409)
+
+
 class TooManyRequests(LabAwsError):
     """429 throttling, with Lambda's `Reason` (ReservedFunctionConcurrentInvocationLimitExceeded,
     ConcurrentInvocationLimitExceeded)."""

@@ -50,7 +50,8 @@ def _spec(account_id: str, region: str, fn) -> FunctionSpec:
         memory_mb=int(fn.memory_size or 128), timeout_s=float(fn.timeout or 3),
         env_vars=tuple(sorted((fn.environment_vars or {}).items())),
         code_sha=getattr(fn, "code_sha_256", ""),
-        reserved=None if fn.reserved_concurrency is None else int(fn.reserved_concurrency))
+        reserved=None if fn.reserved_concurrency is None else int(fn.reserved_concurrency),
+        layers=tuple(layer["Arn"] for layer in (getattr(fn, "layers", None) or [])))
 
 
 def _invoked_arn(unqualified: str, function: str, qualifier: str | None) -> str:
@@ -63,6 +64,20 @@ def _invoked_arn(unqualified: str, function: str, qualifier: str | None) -> str:
 def code_package(fn) -> bytes:
     """The version's deployment package (zip bytes) as moto stores it."""
     return getattr(fn, "code_bytes", b"") or b""
+
+
+def layer_packages(account_id: str, region: str, spec: FunctionSpec) -> list[tuple]:
+    """[(layer version ARN, zip bytes, CodeSha256)] in the function's order; AWS's public
+    Powertools layers have no bytes here (layers.py provides them)."""
+    from moto.awslambda.utils import get_backend
+
+    backend = get_backend(account_id, region)
+    out = []
+    for arn in spec.layers:
+        version = backend.layers_versions_by_arn(arn)
+        out.append((arn, getattr(version, "code_bytes", b"") or b"",
+                    getattr(version, "code_sha_256", "") or ""))
+    return out
 
 
 def event_invoke_config(fn) -> dict:

@@ -8,4 +8,7 @@ last 4 KB of the execution log.
 
 SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024  # RequestResponse request and response: 6 MB
 ASYNC_PAYLOAD_LIMIT = 1024 * 1024  # Event: 1 MiB
+# A synchronous response over this fails with Function.ResponseSizeTooLarge; Lambda's
+# message names 6291556 bytes (6 MB + 100), not the request limit.
+RESPONSE_PAYLOAD_LIMIT = 6_291_556
 LOG_TAIL_BYTES = 4096

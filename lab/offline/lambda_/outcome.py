@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from lab.offline.lambda_ import logs
 from lab.offline.lambda_.environments import FunctionSpec
-from lab.offline.lambda_.limits import SYNC_PAYLOAD_LIMIT
+from lab.offline.lambda_.limits import RESPONSE_PAYLOAD_LIMIT
 
 ENDINGS = ("response", "error", "timeout", "exited", "init_error", "init_timeout",
            "init_exited")
@@ -132,20 +132,23 @@ def _reported_type(body: bytes, header: str | None) -> str | None:
 
 def _exit(o: Outcome, error_line: bool) -> _Verdict:
     error_type = "Runtime.OutOfMemory" if o.oom else "Runtime.ExitError"
-    desc = exit_description(o.exit_status if o.exit_status is not None else -9)
-    message = f"Runtime exited with error: {desc}"
+    if o.exit_status == 0 and not o.oom:  # the runtime ended on its own, e.g. sys.exit(0)
+        message = "Runtime exited without providing a reason"
+    else:
+        desc = exit_description(o.exit_status if o.exit_status is not None else -9)
+        message = f"Runtime exited with error: {desc}"
     lines = (f"RequestId: {o.request_id} Error: {message}\n{error_type}",) if error_line else ()
     return _Verdict(error_payload(o.request_id, message, error_type), "Unhandled", error_type,
                     "error", lines)
 
 
 def _response(o: Outcome, spec: FunctionSpec) -> _Verdict:
-    if len(o.body) <= SYNC_PAYLOAD_LIMIT:
+    if len(o.body) <= RESPONSE_PAYLOAD_LIMIT:
         return _Verdict(o.body)
     error_type = "Function.ResponseSizeTooLarge"
     return _Verdict(json.dumps({
         "errorMessage": "Response payload size exceeded maximum allowed payload size "
-                        f"({SYNC_PAYLOAD_LIMIT} bytes).",
+                        f"({RESPONSE_PAYLOAD_LIMIT} bytes).",
         "errorType": error_type}).encode(), "Unhandled", error_type)
 
 

@@ -20,7 +20,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from lab.offline.errors import LabAwsError
-from lab.offline.lambda_ import functions, logs
+from lab.offline.lambda_ import control, functions, layers, logs, runtimes
 from lab.offline.lambda_.code import CodeCache
 from lab.offline.lambda_.environments import (
     Environment,
@@ -34,6 +34,7 @@ from lab.offline.lambda_.exceptions import (
     InvalidRequestContent,
     InvalidRuntime,
     RequestTooLarge,
+    ResourceConflict,
 )
 from lab.offline.lambda_.limits import ASYNC_PAYLOAD_LIMIT, LOG_TAIL_BYTES, SYNC_PAYLOAD_LIMIT
 from lab.offline.lambda_.outcome import InvokeResult, Outcome, conclude, init_report_line
@@ -92,6 +93,8 @@ class LambdaService:
         self.records: deque[dict] = deque(maxlen=20000)
         self._scratch = tempfile.mkdtemp(prefix=f"lab-lambda-{os.getpid()}-")
         self.code = CodeCache(self._scratch)
+        self.layers = layers.LayerStore(self._scratch)
+        self.interpreters_used: dict[str, str] = {}  # shown in /_lab/health
         self._spawner = Spawner()
         self.pool = EnvironmentPool(self.settings, self._current_spec)
         from lab.offline.lambda_.async_invoke import AsyncInvoker
@@ -125,6 +128,8 @@ class LambdaService:
         if isinstance(payload, str):
             payload = payload.encode()
         spec, invoked_arn, fn = self.resolve(function, qualifier, region)
+        if control.state(fn) != "Active":
+            raise ResourceConflict(control.state_message(control.state(fn)))
         payload = _checked_payload(payload or b"", invocation_type)
         if not spec.runtime.startswith("python3"):
             raise InvalidRuntime(spec.runtime)
@@ -157,8 +162,20 @@ class LambdaService:
 
     def _start(self, spec: FunctionSpec, fn) -> Environment:
         task_root = self.code.task_root(spec.code_sha, functions.code_package(fn))
-        return Environment(spec, task_root, self.context.endpoint_url, self._spawner,
-                           self._scratch, self.pool.forget)
+        interpreter = runtimes.choose(spec.runtime, self.settings.interpreters)
+        mounts = self.layers.materialise(
+            functions.layer_packages(self.account_id, spec.region, spec))
+        notes = [interpreter.describe()]
+        self.interpreters_used[spec.runtime] = notes[0].removeprefix("lab: ")
+        notes += [f"lab: layer {arn} is AWS's public Powertools layer: it runs the installed "
+                  f"aws-lambda-powertools {layers.powertools_version()}"
+                  for arn in spec.layers if layers.is_powertools_arn(arn)]
+        env = Environment(spec, task_root, self.context.endpoint_url, self._spawner,
+                          self._scratch, self.pool.forget, python=interpreter.path,
+                          layer_mounts=tuple(mounts), init_log=tuple(notes))
+        env.interpreter = interpreter
+        env.code_roots = [task_root, *(m.host for m in mounts)]
+        return env
 
     @staticmethod
     def _log_tail(env: Environment, inv: Invocation, cold: bool) -> str:
@@ -202,6 +219,8 @@ class LambdaService:
             env.kill("init timeout")
             env.write_log(init_report_line(init_ms, "timeout"))
         body, error_type = env.init_error or (b"", None)
+        if status == "error" and getattr(env, "interpreter", None) is not None:
+            body = runtimes.explain_import_error(body, env.interpreter, env.code_roots)
         return _Init(failed=f"init_{status}", init_ms=init_ms, breakdown=breakdown,
                      body=body, error_type=error_type, exit_status=env.exit_status,
                      oom=env.kill_reason == "oom")

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 
 from lab.offline.lambda_.exceptions import InvalidParameterValue
+from lab.offline.lambda_.runtimes import configured_from_env
 
 
 def _env_float(name: str, default: float) -> float:
@@ -27,6 +28,12 @@ class Settings:
     account_concurrency: account-wide concurrent executions (AWS default quota 1,000).
       LAB_LAMBDA_ACCOUNT_CONCURRENCY.
     memory_poll_s: how often a running environment's RSS is compared with MemorySize.
+    state_delay_s: how long a created function stays `Pending` and an update
+      `InProgress` (control.py; AWS: seconds or more, a MODEL). Long enough that code
+      skipping the function_active_v2 / function_updated_v2 waiters fails offline as on
+      AWS. LAB_LAMBDA_STATE_DELAY_S, default 0.4.
+    interpreters: {"python3.12": "/path/to/python3.12", ...}: the interpreter to run a
+      declared runtime on (runtimes.py); LAB_LAMBDA_INTERPRETERS="python3.12=/path,...".
     """
 
     keep_alive_s: float = field(default_factory=lambda: _env_float("LAB_LAMBDA_KEEP_ALIVE_S", 300))
@@ -37,12 +44,19 @@ class Settings:
     account_concurrency: int = field(
         default_factory=lambda: int(_env_float("LAB_LAMBDA_ACCOUNT_CONCURRENCY", 1000)))
     memory_poll_s: float = 0.02
+    state_delay_s: float = field(
+        default_factory=lambda: _env_float("LAB_LAMBDA_STATE_DELAY_S", 0.4))
+    interpreters: dict[str, str] = field(default_factory=configured_from_env)
 
     def update(self, values: dict) -> None:
         for key, value in values.items():
             if key not in self.__dataclass_fields__:
                 raise InvalidParameterValue(f"unknown setting {key!r}")
-            if key == "async_retry_delays_s":
+            if key == "interpreters":
+                if not isinstance(value, dict):
+                    raise InvalidParameterValue("interpreters must be an object")
+                value = {str(k): str(v) for k, v in value.items()}
+            elif key == "async_retry_delays_s":
                 value = [float(v) for v in value]
             elif key == "account_concurrency":
                 value = int(value)

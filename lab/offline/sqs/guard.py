@@ -72,6 +72,7 @@ _SOURCES = {
     "SQSResponse.send_message": lambda: _responses().SQSResponse.send_message,
     "SQSResponse.send_message_batch": lambda: _responses().SQSResponse.send_message_batch,
     "SQSResponse.receive_message": lambda: _responses().SQSResponse.receive_message,
+    "SQSResponse.list_queue_tags": lambda: _responses().SQSResponse.list_queue_tags,
     # the registration: BackendDict builds region backends from its `backend` class, and
     # moto's server finds a backend's routes in the urls module beside its class
     "BackendDict._create_account_specific_backend":
@@ -107,6 +108,7 @@ MOTO_SOURCE_SHA256: dict[str, str] = {
     "SQSResponse.send_message": "f486fa48de9f0fc7abaaa99f2aec6ab64279e42a85db568a82faa3acc8f07165",
     "SQSResponse.send_message_batch": "c68cdac5e2afa47dfa9757e5f40965d902b411873fedb25506459eedb7e503e4",
     "SQSResponse.receive_message": "0027050ecd1294f80efb5cd1e2480f46608d3990c963ba5edfdaa9ab079df300",
+    "SQSResponse.list_queue_tags": "00d87fc8b7943463a26cf43db7a4754f66596ed5d4328c08a5fe2e0eabd0ad29",
     "SQSBackend.create_queue": "a7c0bbae0c426c465db54f277af5da5b70f386e86445d6b2909e40b5fc94a38e",
     "BackendDict._create_account_specific_backend": "efcc193ee3ca333752f8d55b94e70a7f2cffd87da07bc1d6140265bf9231f8a6",
     "AccountSpecificBackend.__getitem__": "b10167294fc003765361319e492a3fd3a16583b9d88539bdc69ce36541d725d0",
