@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Request, Response
 
-from lab.offline.apigw import validation
+from lab.offline.apigw import stages, validation
 from lab.offline.apigw.gateway import Gateway
 from lab.offline.errors import json_response
 
@@ -23,6 +23,7 @@ def install(app) -> None:
     app.add_route("apigw-data-plane", gateway.matches, gateway.handle)
     app.add_route("apigw-control-checks", validation.matches,
                   validation.make_handler(app, deployments))
+    app.add_route("apigw-update-stage", stages.matches, stages.make_handler(app))
 
     def access_log(request: Request) -> Response:
         records = gateway.access_log.records(request.args.get("apiId"))
@@ -33,11 +34,14 @@ def install(app) -> None:
                   access_log)
 
     def reset() -> None:
-        gateway.access_log.reset()
+        gateway.reset()  # access log, authorizer caches, throttle buckets
         deployments.reset()
 
     app.on_reset(reset)
     app.services["apigw"] = gateway
     app.health_info["apigw"] = {"data_plane": "/_aws/execute-api/<apiId>[/<stage>]/<path>",
                                 "integrations": ["AWS_PROXY SQS-SendMessage",
-                                                 "AWS_PROXY Lambda (payload 1.0, 2.0)"]}
+                                                 "AWS_PROXY Lambda (payload 1.0, 2.0)"],
+                                "authorization": ["JWT", "CUSTOM (Lambda REQUEST)", "AWS_IAM"],
+                                "throttling": "token buckets per route + account",
+                                "cors": "CorsConfiguration (preflight + headers)"}
