@@ -53,12 +53,12 @@ HANDLERS = textwrap.dedent('''
 class AuthApi:
     """An HTTP API whose routes all reach one echo Lambda (the event comes back)."""
 
-    def __init__(self, cloud):
-        self.cloud = cloud
+    def __init__(self, cloud, suffix: str = ""):
+        self.cloud, self.suffix = cloud, suffix
         self.apigw = cloud.client("apigatewayv2")
         self.lam = cloud.client("lambda")
         self.role = cloud.client("iam").create_role(
-            RoleName="auth-fn",
+            RoleName=f"auth-fn{suffix}",
             AssumeRolePolicyDocument=trust("lambda.amazonaws.com"))["Role"]["Arn"]
         self.api_id = self.apigw.create_api(Name="auth-api", ProtocolType="HTTP")["ApiId"]
         self.apigw.create_stage(ApiId=self.api_id, StageName="$default")
@@ -70,7 +70,7 @@ class AuthApi:
 
     def function(self, handler: str) -> str:
         return self.lam.create_function(
-            FunctionName=handler.replace("_", "-"), Runtime="python3.12", Role=self.role,
+            FunctionName=handler.replace("_", "-") + self.suffix, Runtime="python3.12", Role=self.role,
             Handler=f"handlers.{handler}", Code={"ZipFile": self._zip},
             Timeout=5)["FunctionArn"]
 
@@ -98,9 +98,10 @@ def issuer():
         yield iss
 
 
-@pytest.fixture
-def api(clean_cloud, issuer):
-    api = AuthApi(clean_cloud)
+@pytest.fixture(scope="module")
+def api(cloud, issuer):
+    cloud.reset()  # one API for the module: the tests only read it
+    api = AuthApi(cloud, "-jwt")
     auth = api.jwt_authorizer(issuer.url, ["photo-api"])
     api.route("GET /open")
     api.route("GET /photos", AuthorizationType="JWT", AuthorizerId=auth)
@@ -187,8 +188,7 @@ def test_keys_are_cached(api, issuer):
     assert sum(p.endswith("jwks.json") for p in issuer.requests) - before <= 1
 
 
-def test_non_loopback_http_issuer_is_refused_as_configuration_error(clean_cloud):
-    api = AuthApi(clean_cloud)
+def test_non_loopback_http_issuer_is_refused_as_configuration_error(api):
     auth = api.jwt_authorizer("http://example.com", ["x"])
     api.route("GET /p", AuthorizationType="JWT", AuthorizerId=auth)
     status, _, body = api.call("/p", headers=bearer("a.b.c"))

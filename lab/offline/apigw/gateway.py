@@ -74,7 +74,7 @@ class Gateway:
     def handle(self, request: Request) -> Response:
         seen: dict = {}
         response = self._handle(request, seen)
-        if seen.get("cors"):  # cors.py: the API's CorsConfiguration, on every response
+        if seen.get("cors") and not seen.get("preflight"):  # cors.py: the API's CorsConfiguration, on every response
             response = cors.decorate(seen["cors"], request, response)
         return response
 
@@ -113,6 +113,7 @@ class Gateway:
             "routeKey": "-",
         }
         if cors.is_preflight(api.cors_configuration, request):
+            seen["preflight"] = True
             return self._finish(cors.preflight(api.cors_configuration, request), request_id,
                                 context, started, stage, region)
         length = request.content_length
