@@ -38,11 +38,14 @@ def install(app) -> None:
                   access_log)
 
     def reset() -> None:
-        gateway.access_log.reset()
+        gateway.reset()  # access log, authorizer caches, throttle buckets
         deployments.reset()
 
     app.on_reset(reset)
     app.services["apigw"] = gateway
     app.health_info["apigw"] = {"data_plane": "/_aws/execute-api/<apiId>[/<stage>]/<path>",
                                 "integrations": ["AWS_PROXY SQS-SendMessage",
-                                                 "AWS_PROXY Lambda (payload 1.0, 2.0)"]}
+                                                 "AWS_PROXY Lambda (payload 1.0, 2.0)"],
+                                "authorization": ["JWT", "CUSTOM (Lambda REQUEST)", "AWS_IAM"],
+                                "throttling": "token buckets per route + account",
+                                "cors": "CorsConfiguration (preflight + headers)"}
