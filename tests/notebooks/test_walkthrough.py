@@ -13,7 +13,7 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from lab.notebooks import execute_notebook, list_notebooks
+from lab.notebooks import list_notebooks
 from lab.site import build_site
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,11 +29,10 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def site(executed_notebooks_dir, tmp_path_factory):
-    for path in list_notebooks(ROOT / "notebooks"):
-        done = executed_notebooks_dir / path.name
-        if not done.exists():  # run alone: execute what the notebook tests did not
-            execute_notebook(path, done)
+def site(executed_notebooks, executed_notebooks_dir, tmp_path_factory):
+    for path in list_notebooks(ROOT / "notebooks"):  # executed once for the session
+        if isinstance(executed_notebooks[path], BaseException):
+            raise executed_notebooks[path]
     out = tmp_path_factory.mktemp("site")
     build_site(executed_notebooks_dir, out)
     handler = functools.partial(_QuietHandler, directory=str(out))
@@ -54,7 +53,7 @@ def browser():
         b.close()
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(900)  # run alone, its fixture executes the series
 def test_walkthrough_in_a_headless_browser(site, browser):
     base, out = site
     page = browser.new_page()
