@@ -14,7 +14,7 @@ from lab.stack import zip_files
 from lab.stack.http_api import invoke_url
 from lab.stack.issuer import LocalIssuer, new_rsa_key
 from tests.conformance.test_http_api_routing import http
-from tests.fixtures.common import trust
+from tests.fixtures.common import trust, wait_active
 
 HANDLERS = textwrap.dedent('''
     import json
@@ -69,10 +69,13 @@ class AuthApi:
             PayloadFormatVersion="2.0")["IntegrationId"]
 
     def function(self, handler: str) -> str:
-        return self.lam.create_function(
-            FunctionName=handler.replace("_", "-") + self.suffix, Runtime="python3.12", Role=self.role,
+        name = handler.replace("_", "-") + self.suffix
+        arn = self.lam.create_function(
+            FunctionName=name, Runtime="python3.12", Role=self.role,
             Handler=f"handlers.{handler}", Code={"ZipFile": self._zip},
             Timeout=5)["FunctionArn"]
+        wait_active(self.lam, name)
+        return arn
 
     def route(self, route_key: str, **auth) -> str:
         return self.apigw.create_route(ApiId=self.api_id, RouteKey=route_key,
