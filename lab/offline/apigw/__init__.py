@@ -6,13 +6,15 @@ Routes installed:
 - POST/PATCH `/v2/apis/<id>/routes|integrations[...]` and `/v2/apis/<id>/deployments`:
   validated, then handed to moto (validation.py).
 - GET `/_lab/apigw/access-log?apiId=`: the in-memory access log as JSON lines.
+- POST/PUT `/v2/apis` (ApiEndpoint on this machine, quick create) and Host
+  `<apiId>.execute-api.localhost` (endpoints.py).
 """
 
 from __future__ import annotations
 
 from werkzeug.wrappers import Request, Response
 
-from lab.offline.apigw import validation
+from lab.offline.apigw import endpoints, validation
 from lab.offline.apigw.gateway import Gateway
 from lab.offline.errors import json_response
 
@@ -38,6 +40,7 @@ def install(app) -> None:
 
     app.on_reset(reset)
     app.services["apigw"] = gateway
+    endpoints.install_routes(app)  # ApiEndpoint on this machine, Host addressing, quick create
     app.health_info["apigw"] = {"data_plane": "/_aws/execute-api/<apiId>[/<stage>]/<path>",
                                 "integrations": ["AWS_PROXY SQS-SendMessage",
                                                  "AWS_PROXY Lambda (payload 1.0, 2.0)"]}
