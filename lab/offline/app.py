@@ -34,6 +34,7 @@ EXTENSIONS: list[str] = [
     "lab.offline.sqs",
     "lab.offline.esm",
     "lab.offline.apigw",
+    "lab.offline.cloudformation",
 ]
 
 
