@@ -14,10 +14,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
+from lab.results import compare, data, plots  # noqa: E402
 from lab.experiments import redelivery  # noqa: E402
 from lab.experiments.metadata import run_metadata, tidy  # noqa: E402
 from lab.observe.lifecycle import lifecycle_frame  # noqa: E402
-from lab.results import compare, data, plots  # noqa: E402
 from tests.unit.test_data import FakeTarget, fixture  # noqa: E402
 
 UNIT = re.compile(r"\(.+\)")
