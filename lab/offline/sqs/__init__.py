@@ -13,7 +13,7 @@ import json
 from werkzeug.wrappers import Request, Response
 
 from lab.offline.errors import LabAwsError, json_response
-from lab.offline.sqs import patches
+from lab.offline.sqs import json_attributes, patches
 from lab.offline.sqs.move_tasks import MoveTaskManager
 
 SQS_JSON_ERROR_PREFIX = "com.amazonaws.sqs#"
@@ -23,6 +23,7 @@ _TARGETS = {f"AmazonSQS.{a}": a for a in MOVE_TASK_ACTIONS}
 
 def install(app) -> None:
     active = patches.apply()
+    json_attributes.apply()  # RedrivePolicy as compact JSON, as SQS returns it
     recorder = patches.recorder
     tasks = MoveTaskManager(recorder)
     app.services["sqs_lifecycle"] = recorder
