@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from typing import Any
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
+
+# The translator warns about usage metrics it would publish on AWS; there is nowhere to.
+logging.getLogger("samtranslator.metrics.metrics").setLevel(logging.ERROR)
 
 
 class TransformError(ValueError):

@@ -115,6 +115,13 @@ def parse_and_create_resource(logical_id, resource_json, resources_map, account_
     return resource
 
 
+def _forget_resources(stack) -> None:
+    """A rolled-back or deleted stack has no resources and no outputs. moto's ResourceMap is
+    lazy: reading the outputs or resources of such a stack would create them again."""
+    stack.resource_map._resource_json_map = {}
+    stack.output_map = parsing.OutputMap(stack.resource_map, {}, stack.stack_id)
+
+
 class LabCloudFormationBackend(cfn_models.CloudFormationBackend):
     @property
     def _url_module(self):  # moto derives it from the class's module: keep moto's
@@ -151,6 +158,13 @@ class LabCloudFormationBackend(cfn_models.CloudFormationBackend):
             return
         stack.status = "ROLLBACK_COMPLETE"
         stack._add_stack_event("ROLLBACK_COMPLETE")
+        _forget_resources(stack)
+
+    def delete_stack(self, name_or_stack_id):
+        super().delete_stack(name_or_stack_id)
+        for stack in self.deleted_stacks.values():
+            if name_or_stack_id in (stack.name, stack.stack_id):
+                _forget_resources(stack)
 
     def _stack_named(self, name: str):
         for stack in self.stacks.values():
