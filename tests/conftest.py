@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from lab.walkthrough.notebooks import execute_notebooks, list_notebooks
 
 from lab.offline.process import ServeProcess
 from lab.targets import OfflineTarget
+from lab.walkthrough.notebooks import execute_notebooks, list_notebooks
 
 NOTEBOOKS = list_notebooks(Path(__file__).resolve().parents[1] / "notebooks")
 

@@ -9,13 +9,15 @@ Routes installed:
   DeploymentId (stages.py).
 - Resource Groups Tagging API GetResources: also lists HTTP APIs (tagging.py).
 - GET `/_lab/apigw/access-log?apiId=`: the in-memory access log as JSON lines.
+- POST/PUT `/v2/apis` (ApiEndpoint on this machine, quick create) and Host
+  `<apiId>.execute-api.localhost` (endpoints.py).
 """
 
 from __future__ import annotations
 
 from werkzeug.wrappers import Request, Response
 
-from lab.offline.apigw import stages, tagging, validation
+from lab.offline.apigw import endpoints, stages, tagging, validation
 from lab.offline.apigw.gateway import Gateway
 from lab.offline.errors import json_response
 
@@ -43,6 +45,7 @@ def install(app) -> None:
 
     app.on_reset(reset)
     app.services["apigw"] = gateway
+    endpoints.install_routes(app)  # ApiEndpoint on this machine, Host addressing, quick create
     app.health_info["apigw"] = {"data_plane": "/_aws/execute-api/<apiId>[/<stage>]/<path>",
                                 "integrations": ["AWS_PROXY SQS-SendMessage",
                                                  "AWS_PROXY Lambda (payload 1.0, 2.0)"],
