@@ -19,8 +19,9 @@ NOTEBOOKS = list_notebooks(Path(__file__).resolve().parents[1] / "notebooks")
 
 
 def pytest_xdist_make_scheduler(config, log):
-    """`--dist loadgroup` (pyproject's addopts): every test is its own unit of work except
-    tests/notebooks/, one unit (the biggest, so it is handed out first). Grouping by path:
+    """`--dist loadgroup` (pyproject's addopts): each test file is one unit of work (a
+    module's tests share module-scoped fixtures and run in order on one endpoint), and
+    tests/notebooks/ is one unit (the biggest, so it is handed out first). Grouping by path:
     xdist_group marks rename node ids, which pytest 9 ignores."""
     if config.getvalue("dist") != "loadgroup":
         return None
@@ -28,7 +29,8 @@ def pytest_xdist_make_scheduler(config, log):
 
     class NotebooksTogether(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return "notebooks" if nodeid.startswith("tests/notebooks/") else nodeid
+            return "notebooks" if nodeid.startswith("tests/notebooks/") \
+                else nodeid.split("::", 1)[0]
 
     return NotebooksTogether(config, log)
 

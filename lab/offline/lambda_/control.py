@@ -123,6 +123,14 @@ def state(fn) -> str:
         else "Active"
 
 
+def wait_settled(fn) -> None:
+    """Block until the function's create or update phase is over (Active / Successful), as
+    CloudFormation does before it reports a function resource complete."""
+    remaining = getattr(fn, "_lab_done_at", 0.0) - _now()
+    if remaining > 0:
+        time.sleep(remaining)
+
+
 def updating(fn) -> bool:
     return getattr(fn, "_lab_phase", None) == "update" and not _settled(fn)
 
