@@ -165,8 +165,12 @@ class LambdaService:
         interpreter = runtimes.choose(spec.runtime, self.settings.interpreters)
         mounts = self.layers.materialise(
             functions.layer_packages(self.account_id, spec.region, spec))
-        notes = [interpreter.describe()]
-        self.interpreters_used[spec.runtime] = notes[0].removeprefix("lab: ")
+        # A cold start's first line on AWS (the runtime version is the lab's own).
+        version = (spec.runtime or "python").replace("python", "python:", 1)
+        init_start = (f"INIT_START Runtime Version: {version}.lab\tRuntime Version ARN: "
+                      f"{control.runtime_version_arn(spec.region, spec.runtime)}")
+        self.interpreters_used[spec.runtime] = interpreter.describe().removeprefix("lab: ")
+        notes = [init_start, interpreter.describe()]
         notes += [f"lab: layer {arn} is AWS's public Powertools layer: it runs the installed "
                   f"aws-lambda-powertools {layers.powertools_version()}"
                   for arn in spec.layers if layers.is_powertools_arn(arn)]
