@@ -16,13 +16,19 @@ NOTEBOOKS = list_notebooks(ROOT / "notebooks")
 @pytest.mark.notebook
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_executes_offline(path, executed_notebooks_dir, monkeypatch):
+def test_notebook_executes_offline(path, executed_notebooks_dir, monkeypatch, tmp_path):
     monkeypatch.delenv("LAB_ENDPOINT_URL", raising=False)
     monkeypatch.setenv("LAB_TARGET", "offline")
+    chart_problems = tmp_path / "chart-problems.jsonl"  # lab.results.chartcheck, per figure
+    monkeypatch.setenv("LAB_CHART_CHECK", str(chart_problems))
     nb, seconds = execute_notebook(path, executed_notebooks_dir / path.name)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert not errors
+    figures = [json.loads(line) for line in chart_problems.read_text().splitlines()] \
+        if chart_problems.exists() else []
+    assert not figures, "charts that mislead or cannot be read:\n" + "\n".join(
+        f"{f['titles']}: {p}" for f in figures for p in f["problems"])
     if path.stem.startswith("08_"):  # a dress rehearsal of the aws target, labelled as one
         text = "\n".join(str(o.get("text", "")) + json.dumps(o.get("data", {}))
                          for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
