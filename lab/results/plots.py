@@ -75,11 +75,15 @@ def _finish(fig, ax, *, title, xlabel, ylabel, labels, caption=None, legend=True
 def latency_cdf(data, column: str = "end_to_end_ms", *, title: str | None = None,
                 quantiles: Sequence[float] = (0.5, 0.9, 0.99), unit: str = "ms",
                 what: str = "latency", log_x: bool = False, ax=None) -> Figure:
-    """Empirical CDF of `column` per source, with p50/p90/p99 marked."""
+    """Empirical CDF of `column` per source, with p50/p90/p99 marked (in the legend, so no
+    label sits on a curve). A quantile is drawn only when the sample has at least one
+    observation beyond it (p99 needs n >= 100, p90 n >= 10): a "p99" of 20 samples is
+    their maximum."""
     fig, ax = _new(ax)
     labels = []
     frames = _frames(data)
     kinds = [source_kind(df) for df in frames]
+    styles = iter([":", "--", "-.", (0, (1, 3)), (0, (5, 5))] * 4)
     for df, kind in zip(frames, kinds, strict=True):
         label = source_label(df)
         labels.append(label)
@@ -90,15 +94,16 @@ def latency_cdf(data, column: str = "end_to_end_ms", *, title: str | None = None
         y = np.arange(1, len(values) + 1) / len(values)
         (line,) = ax.step(values, y, where="post", color=color, label=f"{label} (n={len(values)})")
         for q in quantiles:
+            if len(values) * (1 - q) < 1 - 1e-9:
+                continue  # not enough observations to estimate this quantile
             v = float(np.quantile(values, q))
-            ax.axvline(v, color=line.get_color(), ls=":", lw=1)
-            ax.text(v, 0.03, f"p{q * 100:g} {v:.3g} {unit} ", rotation=90, ha="right",
-                    va="bottom", fontsize=7, color=line.get_color())
+            ax.axvline(v, color=line.get_color(), ls=next(styles), lw=1,
+                       label=f"  p{q * 100:g} = {v:.3g} {unit}")
     if log_x:
         ax.set_xscale("log")
     ax.set_ylim(0, 1.02)
     return _finish(fig, ax, title=title, xlabel=f"{what} ({unit})",
-                   ylabel="observations <= x (fraction)", labels=labels)
+                   ylabel="observations <= x (fraction)", labels=labels, legend_outside=True)
 
 
 def latency_over_time(data, column: str = "end_to_end_ms", time_column: str = "t_s", *,
@@ -246,12 +251,18 @@ def message_timeline(df: pd.DataFrame, *, title: str | None = None, max_messages
                        & ev["event"].isin(["delete", "visibility_expired"])]
             end = after["t_s"].min() if len(after) else (r["t_s"] + vt if vt else last)
             ok = len(after) and (after.sort_values("t_s")["event"].iloc[0] == "delete")
-            name = "attempt, then deleted" if ok else "attempt, invisible until timeout"
+            crashed = str(r.get("outcome", "")) == "crashed"
+            if ok:
+                name = "attempt, then deleted"
+            elif crashed:
+                name = "attempt crashed (no delete), hidden until the timeout"
+            else:
+                name = "attempt, invisible until timeout"
             ax.barh(lane, end - r["t_s"], left=r["t_s"], height=0.5,
                     color="#2ca02c" if ok else "#ff9896", edgecolor="#555555", lw=0.5,
+                    hatch="xxx" if crashed and not ok else None,
                     label=None if name in used else name)
             used.add(name)
-            ax.text(r["t_s"], lane, f" {int(r['attempt'])}", va="center", fontsize=6)
         for event, (marker, color) in EVENT_STYLE.items():
             pts = ev[ev["event"] == event]
             if len(pts):
@@ -260,7 +271,10 @@ def message_timeline(df: pd.DataFrame, *, title: str | None = None, max_messages
                 ax.scatter(pts["t_s"], [lane] * len(pts), marker=marker, color=color, s=30,
                            zorder=3, label=None if name in used else name)
                 used.add(name)
-    ax.set_yticks(range(len(messages)), messages, fontsize=7)
+    receives = [int((df["event"].eq("receive") & df["message"].eq(m)).sum()) for m in messages]
+    ax.set_yticks(range(len(messages)),
+                  [f"{m} ({n} receive{'s' if n != 1 else ''})" for m, n in
+                   zip(messages, receives, strict=True)], fontsize=7)
     ax.invert_yaxis()
     note = f"visibility timeout {vt:g} s" if vt else None
     return _finish(fig, ax, title=title, xlabel="time since first send (s)",
@@ -284,9 +298,11 @@ def polling_costs(summary: pd.DataFrame, *, title: str | None = None, ax=None) -
         ax.text(i, per_msg_full.iloc[i] + per_msg_empty.iloc[i],
                 f"{per_msg_full.iloc[i] + per_msg_empty.iloc[i]:.2f} receives\n"
                 f"({total:.2f} API calls incl. deletes)", ha="center", va="bottom", fontsize=8)
+    ax.set_ylim(0, float((per_msg_full + per_msg_empty).max()) * 1.3)  # room for the numbers
     return _finish(fig, ax, title=title, xlabel="polling mode",
-                   ylabel="ReceiveMessage calls per message (calls/message)", labels=[label],
-                   caption="SQS bills every API call, empty receives included")
+                   ylabel="receives per message (calls)", labels=[label],
+                   caption="SQS bills every API call, empty receives included",
+                   legend_outside=True)
 
 
 # -- comparison ---------------------------------------------------------------------------

@@ -67,13 +67,20 @@ def latencies():
 def test_latency_cdf_marks_p50_p90_p99_and_names_both_sources(latencies):
     off, aws = latencies
     fig = plots.latency_cdf([off, aws], title="AWS is slower end to end")
-    annotations = [c.get_text().strip() for c in fig.axes[0].texts]
-    assert sum(a.startswith("p50 ") for a in annotations) == 2
-    assert any(a.startswith("p99 ") and a.endswith(" ms") for a in annotations)
-    expected = f"p50 {np.quantile(off['end_to_end_ms'], 0.5):.3g} ms"
+    assert not fig.axes[0].texts  # quantiles are named in the legend, never on a curve
+    annotations = [t.strip() for t in texts(fig).splitlines()]
+    assert sum(a.startswith("p50 = ") for a in annotations) == 2
+    assert any(a.startswith("p99 = ") and a.endswith(" ms") for a in annotations)
+    expected = f"p50 = {np.quantile(off['end_to_end_ms'], 0.5):.3g} ms"
     assert expected in annotations
     assert fig.axes[0].get_xlabel() == "latency (ms)"
     assert_labelled(fig, "offline", "AWS (us-east-1)", title="AWS is slower end to end")
+
+
+def test_latency_cdf_draws_no_quantile_its_sample_cannot_estimate(latencies):
+    fig = plots.latency_cdf(latencies[0].head(20))
+    found = texts(fig)
+    assert "p50 = " in found and "p90 = " in found and "p99" not in found  # 20 samples
 
 
 def test_latency_over_time(latencies):
@@ -130,7 +137,7 @@ def test_message_timeline_draws_one_lane_per_message_with_attempts_and_dlq():
     ev = tidy(ev.to_dict("records"), redelivery.COLUMNS, meta)
     fig = plots.message_timeline(ev, title="m01 ends in the DLQ")
     ax = fig.axes[0]
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["m00", "m01"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["m00 (2 receives)", "m01 (2 receives)"]
     assert len([p for p in ax.patches]) == 4  # 2 attempts each
     found = texts(fig)
     assert "moved to DLQ" in found and "visibility timeout 2 s" in found
