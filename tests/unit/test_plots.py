@@ -17,7 +17,7 @@ import pytest  # noqa: E402
 from lab.experiments import redelivery  # noqa: E402
 from lab.experiments.metadata import run_metadata, tidy  # noqa: E402
 from lab.observe.lifecycle import lifecycle_frame  # noqa: E402
-from lab.results import compare, data, plots  # noqa: E402
+from lab.results import chartcheck, compare, data, plots  # noqa: E402
 from tests.unit.test_data import FakeTarget, fixture  # noqa: E402
 
 UNIT = re.compile(r"\(.+\)")
@@ -52,6 +52,7 @@ def assert_labelled(fig, *sources, title=None, categorical=False):
         assert source in found, (source, found)
     if title:
         assert ax.get_title() == title
+    assert chartcheck.problems(fig) == []  # nothing outside, overlapping or on the data
     plt.close(fig)
 
 
@@ -153,7 +154,7 @@ def test_polling_costs_chart():
     fig = plots.polling_costs(summary)
     texts = [t.get_text() for t in fig.axes[0].texts]
     # the bar height is receives per message (300 / 10); all API calls are named apart
-    assert texts[0] == "30.00 receives\n(31.00 API calls incl. deletes)"
+    assert texts[0] == "30.00 receives\n(31.00 calls with deletes)"
     assert_labelled(fig, "AWS (eu-west-1)", categorical=True)
 
 
