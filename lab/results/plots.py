@@ -47,8 +47,15 @@ def _caption(fig: Figure, labels: Iterable[str], extra: str | None = None) -> No
         text = f"{text.rstrip('.')}. {extra}"
     if any(str(label).lower().startswith("rehearsal") for label in uniq):
         text = f"{text.rstrip('.')}. {REHEARSAL_NOTE}"
-    # wrapped to the figure's width, and a supxlabel so the layout makes room for every line
-    text = textwrap.fill(text, width=max(40, int(fig.get_figwidth() * 17)))
+    caption(fig, text)
+
+
+def caption(fig: Figure, text: str) -> None:
+    """The figure's "Data: ..." caption, wrapped to the figure's width, set as the figure's
+    supxlabel so a constrained layout makes room for every line (a `fig.text` at the bottom
+    can run off the figure or onto the x label)."""
+    text = "\n".join(textwrap.fill(part, width=max(40, int(fig.get_figwidth() * 17)))
+                     for part in str(text).split("\n"))
     fig.supxlabel(text, x=0.01, fontsize=7, color="#444444", ha="left", va="bottom")
 
 
