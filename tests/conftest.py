@@ -14,6 +14,7 @@ import pytest
 from lab.offline.process import ServeProcess
 from lab.targets import OfflineTarget
 from lab.walkthrough.notebooks import execute_notebooks, list_notebooks
+from tests.fixtures.common import chart_problems_file
 
 NOTEBOOKS = list_notebooks(Path(__file__).resolve().parents[1] / "notebooks")
 
@@ -71,7 +72,11 @@ def executed_notebooks(request, executed_notebooks_dir):
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("LAB_ENDPOINT_URL", raising=False)
         mp.setenv("LAB_TARGET", "offline")
-        return execute_notebooks(_notebooks_needed(request.session), executed_notebooks_dir)
+        return execute_notebooks(
+            _notebooks_needed(request.session), executed_notebooks_dir,
+            # lab.results.chartcheck: every figure a notebook renders, checked, per notebook
+            env_for=lambda path: {"LAB_CHART_CHECK": str(chart_problems_file(
+                executed_notebooks_dir, path))})
 
 
 @pytest.fixture
