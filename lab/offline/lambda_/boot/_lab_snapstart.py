@@ -27,6 +27,37 @@ import time
 PR_SET_PDEATHSIG = 1
 
 
+class _RuntimeClient:
+    """The native `runtime_client` module's calls over http.client, for one address."""
+
+    def __init__(self, address: str):
+        self.address = address
+
+    def _call(self, method, path, body=None, headers=None):
+        import http.client
+
+        conn = http.client.HTTPConnection(self.address)
+        conn.request(method, "/2018-06-01/runtime" + path, body, headers or {})
+        resp = conn.getresponse()
+        data = resp.read()
+        return data, {k: v for k, v in resp.getheaders()}
+
+    def next(self):
+        return self._call("GET", "/invocation/next")
+
+    def post_invocation_result(self, invoke_id, data, content_type="application/json",
+                               invocation_id=None):
+        self._call("POST", f"/invocation/{invoke_id}/response", data,
+                   {"Content-Type": content_type})
+
+    def post_error(self, invoke_id, error_response_data, xray_fault, invocation_id=None):
+        doc = json.loads(error_response_data) if error_response_data else {}
+        self._call("POST", f"/invocation/{invoke_id}/error", error_response_data,
+                   {"Content-Type": "application/json",
+                    "Lambda-Runtime-Function-Error-Type": doc.get("errorType", "Unhandled"),
+                    "Lambda-Runtime-Function-XRay-Error-Cause": xray_fault or ""})
+
+
 def _fork_server(client) -> None:
     """Serve fork requests until one returns in a child (the restored environment)."""
     path = os.environ.pop("_LAB_SNAPSTART_SOCKET")
@@ -62,8 +93,9 @@ def _fork_server(client) -> None:
                 client.lambda_runtime_address = request["env"]["AWS_LAMBDA_RUNTIME_API"]
                 from awslambdaric import lambda_runtime_client as rc
 
-                if rc.runtime_client is not None:  # the native client reads the address
-                    rc.runtime_client.initialize_client(rc._user_agent())
+                # The native client keeps the address it first used: this child talks to
+                # its own Runtime API through the same calls, in Python.
+                rc.runtime_client = _RuntimeClient(client.lambda_runtime_address)
                 return
             os.close(fds[0])
             conn.sendall(f"{pid} {time.time_ns()}\n".encode())
