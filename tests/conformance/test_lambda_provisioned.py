@@ -159,7 +159,7 @@ def test_snapstart_restores_with_restore_duration_and_hooks(clean_cloud):
         assert re.search(r"\tRestore Duration: \d+\.\d\d ms\tBilled Restore Duration: \d+ ms",
                          report), report
     records = invocations(clean_cloud, name)
-    assert all(r["restore_duration_ms"] > 0 for r in records)
+    assert all(r["restore_duration_ms"] > 0 for r in records), records
 
 
 def test_snapstart_uniqueness_hazard(clean_cloud):

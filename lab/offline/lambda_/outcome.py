@@ -215,7 +215,8 @@ def conclude(spec: FunctionSpec, o: Outcome) -> Conclusion:
         "memory_size_mb": spec.memory_mb, "max_memory_used_mb": max_used,
         "function_error": v.function_error, "error_type": v.error_type,
         "source": o.source,
-        "restore_duration_ms": None if o.restore is None else round(o.restore[0], 3),
-        "billed_restore_duration_ms": None if o.restore is None else o.restore[1],
     }
+    if o.restore is not None:  # SnapStart (snapstart.py)
+        record["restore_duration_ms"] = round(o.restore[0], 3)
+        record["billed_restore_duration_ms"] = o.restore[1]
     return Conclusion(result, [*v.lines, logs.end_line(o.request_id), report], report, record)
