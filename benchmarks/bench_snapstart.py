@@ -33,7 +33,7 @@ def main() -> bool:
             lam.invoke(FunctionName=name, Payload=b"{}")  # $LATEST: an on-demand cold start
             cold.append(time.perf_counter() - started)
             version = lam.publish_version(FunctionName=name)["Version"]
-            assert wait_until(lambda: any(  # publishing takes the snapshot (INIT once)
+            assert wait_until(lambda name=name: any(  # publishing takes the snapshot
                 s["function"] == name and s["alive"] for s in cloud.lab.call(
                     "lambda/environments", timeout=10)["snapshots"]), 30)
             started = time.perf_counter()
