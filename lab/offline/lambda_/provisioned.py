@@ -115,6 +115,8 @@ class ProvisionedConcurrency:
                 "to 1")
         key, spec, invoked_arn, fn = self._key(function, qualifier, region)
         if getattr(fn, "_lab_snap_start", None) == "PublishedVersions":
+            # AWS documents that SnapStart and provisioned concurrency do not combine; the
+            # wording of this message is the lab's, not copied from a Lambda answer.
             raise InvalidParameterValue(
                 "Provisioned Concurrency is not supported for functions with SnapStart "
                 "enabled.")

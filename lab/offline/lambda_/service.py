@@ -301,7 +301,7 @@ class LambdaService:
     def shutdown(self) -> None:
         self.async_invoker.stop()
         self.provisioned.stop()
-        self.snapstart.reset()
+        self.snapstart.stop()
         self.pool.stop()
         self._spawner.stop()
         shutil.rmtree(self._scratch, ignore_errors=True)

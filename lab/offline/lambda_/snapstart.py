@@ -35,6 +35,7 @@ from lab.offline.lambda_.environments import Environment, FunctionSpec
 
 log = logging.getLogger("lab.offline.lambda")
 APPLY_ON = "PublishedVersions"
+REAP_S = 2.0
 MODEL_NOTE = ("lab: SnapStart restore is a MODEL: a fork of an initialised template process "
               "stands for Firecracker's snapshot restore")
 
@@ -125,9 +126,23 @@ class SnapStart:
         self._lock = threading.Lock()
         self._templates: dict[tuple, SnapshotTemplate] = {}  # spec.key -> template
         self._making: dict[tuple, threading.Event] = {}
+        self._stop = threading.Event()
         from lab.offline.lambda_ import control
 
         control.ON_PUBLISH.append(self.on_publish)
+        threading.Thread(target=self._reap, name="lambda-snapshots", daemon=True).start()
+
+    def _reap(self) -> None:
+        """A deleted version's snapshot goes (its template and any restored children)."""
+        while not self._stop.wait(REAP_S):
+            with self._lock:
+                templates = list(self._templates.items())
+            for key, tpl in templates:
+                if self.service._current_spec(tpl.spec) is None:
+                    with self._lock:
+                        if self._templates.get(key) is tpl:
+                            del self._templates[key]
+                    tpl.kill("function deleted")
 
     def on_publish(self, fn) -> None:
         """PublishVersion of a SnapStart function: take the snapshot now (in the background)."""
@@ -185,6 +200,10 @@ class SnapStart:
         with self._lock:
             return [{"function": t.spec.name, "version": t.spec.version, "pid": t.pid,
                      "alive": t.alive} for t in self._templates.values()]
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.reset()
 
     def reset(self) -> None:
         with self._lock:
