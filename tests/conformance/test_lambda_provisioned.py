@@ -175,3 +175,33 @@ def test_snapstart_uniqueness_hazard(clean_cloud):
     assert len({b["init_value"] for b in restored}) == 1
     assert {b["init_type"] for b in on_demand} == {"on-demand"}
     assert len({b["init_value"] for b in on_demand}) == 2
+
+
+def test_a_provisioned_environment_that_dies_is_replaced(clean_cloud):
+    """Lambda keeps the provisioned environments allocated: one killed by a timeout is
+    initialised again, ahead of traffic."""
+    name, version = _published(clean_cloud, INIT_TYPE, Timeout=1)
+    lam = clean_cloud.client("lambda")
+    lam.put_provisioned_concurrency_config(
+        FunctionName=name, Qualifier=version, ProvisionedConcurrentExecutions=1)
+    assert _wait_ready(lam, name, version)
+    first = invoke(clean_cloud, name, {"sleep": 3}, Qualifier=version)
+    assert first["FunctionError"] == "Unhandled"  # Task timed out: the environment is killed
+
+    def replaced():
+        cfg = lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier=version)
+        return cfg["AllocatedProvisionedConcurrentExecutions"] == 1 or None
+    assert wait_until(replaced, 20)
+    again = invoke(clean_cloud, name, Qualifier=version)["body"]
+    assert again["init_type"] == "provisioned-concurrency"
+    records = invocations(clean_cloud, name)
+    assert records[-1]["init_duration_ms"] is None  # initialised before this request
+
+
+def test_a_restored_environment_that_crashes_reports_its_exit(clean_cloud):
+    crash = "import os\n\ndef handler(event, context):\n    os._exit(3)\n"
+    name, version = _published(clean_cloud, crash, SnapStart={"ApplyOn": "PublishedVersions"})
+    resp = invoke(clean_cloud, name, Qualifier=version)
+    assert resp["FunctionError"] == "Unhandled"
+    assert resp["body"]["errorType"] == "Runtime.ExitError"
+    assert "exit status 3" in resp["body"]["errorMessage"]
