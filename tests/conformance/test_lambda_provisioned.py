@@ -26,11 +26,11 @@ def handler(event, context):
     import time
     time.sleep(event.get("sleep", 0))
     return {"init_type": os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"],
-            "init_value": INIT_VALUE, "pid": os.getpid()}
+            "init_value": INIT_VALUE, "pid": os.getpid(), "drawn_now": random.random()}
 """
 
 HOOKS = """
-import os, random
+import os, random, secrets
 from snapshot_restore_py import register_after_restore, register_before_snapshot
 
 INIT_VALUE = random.random()
@@ -44,10 +44,11 @@ def before():
 def after():
     global INIT_VALUE
     EVENTS.append(("after", os.getpid()))
-    INIT_VALUE = random.random()   # the fix: a value unique to this environment
+    INIT_VALUE = secrets.randbelow(10**9)   # the fix: kernel entropy, unique per environment
 
 def handler(event, context):
     return {"events": EVENTS, "pid": os.getpid(), "init_value": INIT_VALUE,
+            "drawn_now": random.random(),
             "init_type": os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"]}
 """
 
@@ -173,6 +174,9 @@ def test_snapstart_uniqueness_hazard(clean_cloud):
                                   range(2)))
     assert len({b["pid"] for b in restored}) == 3
     assert len({b["init_value"] for b in restored}) == 1
+    # the PRNG state is in the snapshot too: the first random.random() of each restored
+    # environment is the same ("entropy used to generate pseudorandomness", snapstart-uniqueness)
+    assert len({b["drawn_now"] for b in restored}) == 1
     assert {b["init_type"] for b in on_demand} == {"on-demand"}
     assert len({b["init_value"] for b in on_demand}) == 2
 

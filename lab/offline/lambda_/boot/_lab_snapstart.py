@@ -76,12 +76,18 @@ def _fork_server(client) -> None:
             request = json.loads(msg)
             sys.stdout.flush()
             sys.stderr.flush()
+            # A microVM snapshot holds the PRNG state; CPython reseeds `random` in a forked
+            # child, so the child gets the template's state back (the uniqueness hazard).
+            rng = sys.modules.get("random")
+            rng_state = rng.getstate() if rng is not None else None
             pid = os.fork()
             if pid == 0:  # the restored environment
                 server.close()
                 conn.close()
                 for other in children.values():
                     other.close()
+                if rng_state is not None:
+                    rng.setstate(rng_state)
                 os.setsid()
                 libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
                 if os.getppid() != template:
