@@ -11,7 +11,7 @@ from pathlib import Path
 PARTS: list[tuple[str, tuple[int, ...]]] = [
     ("Part 0 · Welcome", (0,)),
     ("Part 1 · The queue", (1, 2)),
-    ("Part 2 · The function", (3, 4, 5)),
+    ("Part 2 · The function", (3, 4, 5, 12)),
     ("Part 3 · The pipeline", (6, 7, 11)),
     ("Part 4 · Reproduce on AWS", (8,)),
     ("Part 5 · Deploy and protect", (9, 10)),
