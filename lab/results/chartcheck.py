@@ -222,6 +222,10 @@ def _label_problems(fig: Figure, renderer) -> list[str]:
 
 def problems(fig: Figure) -> list[str]:
     """What is wrong with `fig` as drawn (an empty list: nothing a machine can see)."""
+    if not hasattr(fig.canvas, "get_renderer"):  # a bare Figure(): give it Agg's canvas
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(fig)
     fig.canvas.draw()  # lay out (constrained layout) exactly as it will be rendered
     renderer = fig.canvas.get_renderer()
     out = []
