@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from werkzeug.wrappers import Request, Response
 
+from lab.offline.access import AccessPolicy
 from lab.offline.errors import LabAwsError, aws_error, json_response
 
 log = logging.getLogger("lab.offline")
@@ -46,6 +47,7 @@ class ServerContext:
     account_id: str = ACCOUNT_ID
     default_region: str = DEFAULT_REGION
     started_at: float = field(default_factory=time.time)
+    allow_hosts: tuple[str, ...] = ()  # beyond loopback names (`lab serve --allow-host`)
 
     @property
     def endpoint_url(self) -> str:
@@ -69,6 +71,7 @@ class LabApp:
         )
 
         self.context = context
+        self.access = AccessPolicy(context.allow_hosts)
         self.routes: list[Route] = []
         self.extensions: list[str] = []
         self.health_info: dict[str, object] = {}
@@ -125,6 +128,9 @@ class LabApp:
 
     def __call__(self, environ, start_response):
         request = Request(environ)
+        refusal = self.access.refusal(request)  # Host and Origin checks (access.py)
+        if refusal is not None:
+            return refusal(environ, start_response)
         for route in self.routes:
             if route.matches(request):
                 try:
