@@ -39,4 +39,5 @@ def install(app) -> LambdaService:
         "other_runtimes": "refused with InvalidRuntimeException",
         "config": "/_lab/lambda/config",
     }
+    app.health_info["sandbox"] = service.sandbox.describe()
     return service

@@ -50,7 +50,8 @@ def _spec(account_id: str, region: str, fn) -> FunctionSpec:
         memory_mb=int(fn.memory_size or 128), timeout_s=float(fn.timeout or 3),
         env_vars=tuple(sorted((fn.environment_vars or {}).items())),
         code_sha=getattr(fn, "code_sha_256", ""),
-        reserved=None if fn.reserved_concurrency is None else int(fn.reserved_concurrency))
+        reserved=None if fn.reserved_concurrency is None else int(fn.reserved_concurrency),
+        ephemeral_mb=int(getattr(fn, "ephemeral_storage", None) or 512))
 
 
 def _invoked_arn(unqualified: str, function: str, qualifier: str | None) -> str:

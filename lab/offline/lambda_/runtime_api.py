@@ -98,10 +98,18 @@ class RuntimeApi:
         self._server = _Server(side)
         host, port = self._server.server_address[:2]
         self.address = f"{host}:{port}"
+        self._closed = False
+        self._close_lock = threading.Lock()
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={
             "poll_interval": 0.05}, name=f"lambda-runtime-api-{name}", daemon=True)
         self._thread.start()
 
     def close(self) -> None:
+        """Stop serving and close the socket (once; later calls do nothing)."""
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
         self._server.shutdown()
         self._server.server_close()
+        self._thread.join(timeout=5)

@@ -20,7 +20,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from lab.offline.errors import LabAwsError
-from lab.offline.lambda_ import functions, logs
+from lab.offline.lambda_ import functions, logs, sandbox
 from lab.offline.lambda_.code import CodeCache
 from lab.offline.lambda_.environments import (
     Environment,
@@ -92,7 +92,8 @@ class LambdaService:
         self.records: deque[dict] = deque(maxlen=20000)
         self._scratch = tempfile.mkdtemp(prefix=f"lab-lambda-{os.getpid()}-")
         self.code = CodeCache(self._scratch)
-        self._spawner = Spawner()
+        self.sandbox = sandbox.detect()  # bubblewrap, or plain processes (and why)
+        self._spawner = Spawner(self.sandbox)
         self.pool = EnvironmentPool(self.settings, self._current_spec)
         from lab.offline.lambda_.async_invoke import AsyncInvoker
 
