@@ -70,8 +70,8 @@ class LabServer:
                 "can run code on this machine as this user: add --allow-remote if you mean it")
         configure_moto()
         allowed = self.allow_hosts
-        if self.allow_remote and not _is_wildcard(self.host):
-            allowed += (self.host,)  # clients name the address they were given
+        if self.allow_remote:
+            allowed += (self.host,)  # clients (and handlers) name the address they were given
         context = ServerContext(host=self.host, port=self.port, allow_hosts=allowed)
         self.app = LabApp(context, self.extensions)
         try:
@@ -178,10 +178,6 @@ def beyond_loopback(host: str) -> bool:
     except (socket.gaierror, UnicodeError):
         return True
     return not all(is_loopback(info[4][0]) for info in infos)
-
-
-def _is_wildcard(host: str) -> bool:
-    return host in ("0.0.0.0", "::", "")
 
 
 def _watch_parent(stop: threading.Event) -> None:

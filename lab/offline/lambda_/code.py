@@ -14,9 +14,12 @@ import zipfile
 
 from lab.offline.lambda_.exceptions import InvalidZipFile
 
+UNZIPPED_LIMIT = 262_144_000  # 250 MB (gettingstarted-limits); checked at CreateFunction too
+
 
 class CodeCache:
-    """Unzipped deployment packages under `<scratch>/code/<CodeSha256>`."""
+    """Unzipped deployment packages under `<scratch>/code/<CodeSha256>`; `prune(keep)`
+    removes the packages no function version (nor a live environment) uses any more."""
 
     def __init__(self, scratch: str):
         self._root = os.path.join(scratch, "code")
@@ -31,6 +34,20 @@ class CodeCache:
                 self._unzip(package, root)
         return root
 
+    def prune(self, keep: set[str]) -> list[str]:
+        """Remove every unzipped package whose CodeSha256 is not in `keep`; the removed."""
+        removed = []
+        with self._lock:
+            try:
+                names = os.listdir(self._root)
+            except FileNotFoundError:
+                return removed
+            for name in names:
+                if name.removesuffix(".tmp") not in keep and not (name == "empty" and "" in keep):
+                    shutil.rmtree(os.path.join(self._root, name), ignore_errors=True)
+                    removed.append(name)
+        return removed
+
     @staticmethod
     def _unzip(package: bytes, root: str) -> None:
         tmp = root + ".tmp"  # renamed into place once complete
@@ -39,6 +56,8 @@ class CodeCache:
         if package:
             try:
                 with zipfile.ZipFile(io.BytesIO(package)) as zf:
+                    if sum(i.file_size for i in zf.infolist()) > UNZIPPED_LIMIT:
+                        raise zipfile.BadZipFile("unzipped size over Lambda's limit")
                     zf.extractall(tmp)
             except zipfile.BadZipFile:
                 raise InvalidZipFile() from None

@@ -61,6 +61,19 @@ def _invoked_arn(unqualified: str, function: str, qualifier: str | None) -> str:
     return unqualified if qualifier is None else f"{unqualified}:{qualifier}"
 
 
+def live_code_shas(account_id: str) -> set[str]:
+    """CodeSha256 of every function version moto stores for the account (any region)."""
+    from moto.awslambda.models import lambda_backends
+
+    shas: set[str] = set()
+    for region in list(lambda_backends[account_id].keys()):
+        storage = lambda_backends[account_id][region]._lambdas
+        for group in list(storage._functions.values()):
+            for fn in [group["latest"], *group["versions"]]:
+                shas.add(getattr(fn, "code_sha_256", "") or "")
+    return shas
+
+
 def code_package(fn) -> bytes:
     """The version's deployment package (zip bytes) as moto stores it."""
     return getattr(fn, "code_bytes", b"") or b""
