@@ -31,8 +31,8 @@ _CHUNK = 1024 * 1024
 
 def drain(request: Request) -> None:
     """Read and drop what is left of the body (bounded), so the client reads our answer."""
-    stream = request.environ.get("wsgi.input")
-    left = _DRAIN_MAX
+    stream = request.stream  # werkzeug's: never reads past Content-Length
+    left = min(request.content_length or _DRAIN_MAX, _DRAIN_MAX)
     try:
         while left > 0 and (chunk := stream.read(min(_CHUNK, left))):
             left -= len(chunk)
@@ -58,9 +58,16 @@ def read_bounded(request: Request, limit: int) -> bytes | None:
     return data
 
 
+# Routes that bound their own reads with their service's limit and error (Lambda Invoke).
+_BOUNDED_BY_ROUTE = re.compile(
+    r"^/(2015-03-31/functions/.+/invocations|2014-11-13/functions/.+/invoke-async)/?$")
+
+
 def too_large(request: Request) -> Response | None:
     """A 413 for a body over MAX_REQUEST_BYTES, before anything reads it whole."""
     environ = request.environ
+    if _BOUNDED_BY_ROUTE.match(request.path):
+        return None
     if request.content_length is None and environ.get("wsgi.input_terminated"):
         data = read_bounded(request, MAX_REQUEST_BYTES)  # chunked: read bounded now
         if data is not None:

@@ -17,6 +17,11 @@ from lab.offline.lambda_.exceptions import InvalidZipFile
 UNZIPPED_LIMIT = 262_144_000  # 250 MB (gettingstarted-limits); checked at CreateFunction too
 
 
+def _dirname(code_sha: str) -> str:
+    """A directory name for a CodeSha256 (base64: "/" and "+" are not safe in a name)."""
+    return code_sha.replace("/", "_").replace("+", "-") if code_sha else "empty"
+
+
 class CodeCache:
     """Unzipped deployment packages under `<scratch>/code/<CodeSha256>`; `prune(keep)`
     removes the packages no function version (nor a live environment) uses any more."""
@@ -28,7 +33,7 @@ class CodeCache:
     def task_root(self, code_sha: str, package: bytes) -> str:
         """The directory holding `package` unzipped; unzips it on first use (InvalidZipFile
         if it is not a zip file). An empty package gives an empty directory."""
-        root = os.path.join(self._root, code_sha or "empty")
+        root = os.path.join(self._root, _dirname(code_sha))
         with self._lock:
             if not os.path.isdir(root):
                 self._unzip(package, root)
@@ -37,13 +42,14 @@ class CodeCache:
     def prune(self, keep: set[str]) -> list[str]:
         """Remove every unzipped package whose CodeSha256 is not in `keep`; the removed."""
         removed = []
+        keep = {_dirname(sha) for sha in keep}
         with self._lock:
             try:
                 names = os.listdir(self._root)
             except FileNotFoundError:
                 return removed
             for name in names:
-                if name.removesuffix(".tmp") not in keep and not (name == "empty" and "" in keep):
+                if name.removesuffix(".tmp") not in keep:
                     shutil.rmtree(os.path.join(self._root, name), ignore_errors=True)
                     removed.append(name)
         return removed

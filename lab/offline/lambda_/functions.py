@@ -64,10 +64,14 @@ def _invoked_arn(unqualified: str, function: str, qualifier: str | None) -> str:
 def live_code_shas(account_id: str) -> set[str]:
     """CodeSha256 of every function version moto stores for the account (any region)."""
     from moto.awslambda.models import lambda_backends
+    from moto.awslambda.utils import get_backend
+    from moto.awslambda_simple.models import lambda_simple_backends
 
     shas: set[str] = set()
-    for region in list(lambda_backends[account_id].keys()):
-        storage = lambda_backends[account_id][region]._lambdas
+    regions = set(lambda_backends[account_id].keys()) | set(
+        lambda_simple_backends[account_id].keys())
+    for region in regions:  # get_backend picks the store moto uses (no Docker: "simple")
+        storage = get_backend(account_id, region)._lambdas
         for group in list(storage._functions.values()):
             for fn in [group["latest"], *group["versions"]]:
                 shas.add(getattr(fn, "code_sha_256", "") or "")

@@ -123,6 +123,13 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = False
 
+    def handle_error(self, request, client_address):
+        """A runtime that died mid-request (killed environment) is not an error to print."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
     def __init__(self, side: RuntimeSide):
         self.side = side
         super().__init__(("127.0.0.1", 0), _Handler)
