@@ -9,7 +9,7 @@ DEPS_HASH := $(shell cat pyproject.toml environment.yml | sha256sum | cut -c1-16
 STAMP := $(VENV)/.setup-$(DEPS_HASH)
 PORT ?= 4566
 
-.PHONY: help setup browser run test lint lab serve bench clean
+.PHONY: help setup browser sandbox run test lint lab serve bench clean
 
 help:
 	@echo "make run    - main job: set up, execute every notebook offline into build/"
@@ -40,7 +40,16 @@ browser:
 	  $$SUDO apt-get update -qq && \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-test: lint browser
+# Lambda environments run in bubblewrap (docs/security.md); without it lab serve falls back
+# to plain processes and says so. Installed like chromium: root or sudo, never required.
+sandbox:
+	@command -v bwrap >/dev/null || { \
+	  echo "installing Debian's bubblewrap: the sandbox of offline Lambda environments"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || { command -v sudo >/dev/null && sudo -n true 2>/dev/null && echo sudo; } || echo none ); \
+	  if [ "$$SUDO" = none ]; then echo "bubblewrap missing and no root: lab serve runs environments without a sandbox"; \
+	  else $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap; fi; }
+
+test: lint browser sandbox
 	$(VENV)/bin/pytest
 
 lint: setup

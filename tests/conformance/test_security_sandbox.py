@@ -17,6 +17,7 @@ import uuid
 
 import pytest
 
+from lab.offline.lambda_ import sandbox
 from lab.offline.process import ServeProcess
 from lab.targets import OfflineTarget
 from tests.fixtures.lambda_ import deploy, environments, invoke, wait_until
@@ -80,6 +81,10 @@ def _marked(marker: str) -> list[int]:
     return found
 
 
+BOX = sandbox.detect()
+bubblewrap = pytest.mark.skipif(BOX.mode != "bubblewrap", reason=f"no sandbox: {BOX.reason}")
+
+
 @pytest.fixture(scope="module")
 def secret_serve():
     """A `lab serve` started with a secret in its environment (as a notebook kernel holding
@@ -89,6 +94,7 @@ def secret_serve():
     process.stop()
 
 
+@bubblewrap
 def test_sandbox_is_on_by_default_and_health_says_so(secret_serve):
     cloud = OfflineTarget(secret_serve.url)
     sandbox = cloud.lab.call("health", timeout=10)["sandbox"]
@@ -97,6 +103,7 @@ def test_sandbox_is_on_by_default_and_health_says_so(secret_serve):
         assert "run in a bubblewrap sandbox" in fh.read()
 
 
+@bubblewrap
 def test_a_handler_sees_lambdas_sandbox_and_no_host_secret(secret_serve):
     cloud = OfflineTarget(secret_serve.url)
     name = deploy(cloud, WHAT_I_SEE, EphemeralStorage={"Size": 1024})
@@ -151,6 +158,7 @@ def test_memory_size_counts_the_whole_process_tree(secret_serve):
     assert resp["body"]["errorType"] == "Runtime.OutOfMemory", resp["body"]
 
 
+@bubblewrap
 def test_nothing_outlives_a_sigkilled_lab_serve():
     process = ServeProcess()
     try:
