@@ -11,7 +11,7 @@ PORT ?= 4566
 # extra arguments for jupyter lab, e.g. make lab JUPYTER_ARGS="--no-browser --port 8890"
 JUPYTER_ARGS ?=
 
-.PHONY: help setup browser run test lint lab serve bench clean
+.PHONY: help setup browser sandbox run test lint lab serve bench clean
 
 help:
 	@echo "make run    - main job: set up, execute every notebook offline into build/"
@@ -42,7 +42,16 @@ browser:
 	  $$SUDO apt-get update -qq && \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-test: lint browser
+# Lambda environments run in bubblewrap (docs/security.md); without it lab serve falls back
+# to plain processes and says so. Installed like chromium: root or sudo, never required.
+sandbox:
+	@command -v bwrap >/dev/null || { \
+	  echo "installing Debian's bubblewrap: the sandbox of offline Lambda environments"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || { command -v sudo >/dev/null && sudo -n true 2>/dev/null && echo sudo; } || echo none ); \
+	  if [ "$$SUDO" = none ]; then echo "bubblewrap missing and no root: lab serve runs environments without a sandbox"; \
+	  else $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap; fi; }
+
+test: lint browser sandbox
 	$(VENV)/bin/pytest
 
 lint: setup

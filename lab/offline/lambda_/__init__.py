@@ -53,4 +53,5 @@ def install(app) -> LambdaService:
                       "AWS's configuration shape (lab/offline/lambda_/control.py)",
         },
     }
+    app.health_info["sandbox"] = service.sandbox.describe()
     return service
