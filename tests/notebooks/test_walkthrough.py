@@ -16,6 +16,7 @@ import pytest
 
 from lab.walkthrough.book import build_book, check_offline
 from lab.walkthrough.notebooks import list_notebooks
+from lab.walkthrough.series import PARTS as SERIES
 
 # The first test to ask for the book may execute the whole series (run alone).
 pytestmark = pytest.mark.timeout(900)
@@ -26,7 +27,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
 WIDTHS = (1280, 390)  # a laptop and a phone
-PARTS = [p.stem for p in list_notebooks(ROOT / "notebooks")]
+# Reading order: the series' parts (lab.walkthrough.series), each part's notebooks by number.
+_BY_NUMBER = {int(p.name[:2]): p.stem for p in list_notebooks(ROOT / "notebooks")}
+PARTS = [_BY_NUMBER[n] for _, numbers in SERIES for n in sorted(numbers)]
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -353,6 +353,7 @@ class Environment:
 
     def invoke(self, inv: Invocation) -> str:
         """Hand `inv` to the runtime; return "done", "exited", "killed" or "timeout"."""
+        self._drain_output()  # what INIT printed is logged before START, as on AWS
         with self._cv:
             self.current = inv
             self.state = "busy"
@@ -494,6 +495,13 @@ class Environment:
         self.api.close()  # its socket and thread end with the environment
         shutil.rmtree(self._dir, ignore_errors=True)
         self._on_exit(self)
+
+    def _drain_output(self) -> None:
+        """Log what the process has written so far (the pump would, a moment later)."""
+        with self._out_lock:
+            stdout = self.proc.stdout
+            if stdout is not None and not stdout.closed:
+                self._read_available(stdout.fileno())
 
     def _read_available(self, fd: int) -> bool:
         """Read what the process has written so far; True at end of file."""
