@@ -71,8 +71,9 @@ test: lint
 lint: setup
 	$(VENV)/bin/ruff check .
 
+# JupyterLab refuses to run as root (containers, CI images) without --allow-root.
 lab: setup
-	$(VENV)/bin/jupyter lab notebooks/ $(JUPYTER_ARGS)
+	$(VENV)/bin/jupyter lab notebooks/ $(JUPYTER_ARGS) $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 serve: setup
 	$(VENV)/bin/lab serve --port $(PORT)

@@ -1,11 +1,36 @@
-"""Shared fixtures: one `lab serve` child for the whole run, reset between tests that ask."""
+"""Shared fixtures: one `lab serve` child for the whole run, reset between tests that ask.
+
+Under pytest-xdist every worker is its own session: its own `lab serve` child on a free
+port (port 0), its own state. The notebook tests (tests/notebooks/) share one worker so
+the walkthrough test reuses the notebooks executed for them.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from lab.offline.process import ServeProcess
 from lab.targets import OfflineTarget
+from lab.walkthrough.notebooks import execute_notebooks, list_notebooks
+
+NOTEBOOKS = list_notebooks(Path(__file__).resolve().parents[1] / "notebooks")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadgroup` (pyproject's addopts): every test is its own unit of work except
+    tests/notebooks/, one unit (the biggest, so it is handed out first). Grouping by path:
+    xdist_group marks rename node ids, which pytest 9 ignores."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class NotebooksTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "notebooks" if nodeid.startswith("tests/notebooks/") else nodeid
+
+    return NotebooksTogether(config, log)
 
 
 @pytest.fixture(scope="session")
@@ -25,6 +50,26 @@ def cloud(serve_process) -> OfflineTarget:
 def executed_notebooks_dir(tmp_path_factory):
     """Executed copies of the notebooks, shared by the notebook and walkthrough tests."""
     return tmp_path_factory.mktemp("executed")
+
+
+def _notebooks_needed(session: pytest.Session) -> list[Path]:
+    """Every notebook if the walkthrough test runs, else those whose own test runs."""
+    items = [item for item in session.items if item.path.parent.name == "notebooks"]
+    if any(item.path.name == "test_walkthrough.py" for item in items):
+        return NOTEBOOKS
+    names = {item.name for item in items}
+    return [p for p in NOTEBOOKS if f"test_notebook_executes_offline[{p.stem}]" in names]
+
+
+@pytest.fixture(scope="session")
+def executed_notebooks(request, executed_notebooks_dir):
+    """{notebook path: (executed notebook, seconds) or the exception it raised}: the
+    notebooks this session needs, executed offline into `executed_notebooks_dir` by a
+    small pool (lab.walkthrough.notebooks.execute_notebooks), each in a fresh kernel."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("LAB_ENDPOINT_URL", raising=False)
+        mp.setenv("LAB_TARGET", "offline")
+        return execute_notebooks(_notebooks_needed(request.session), executed_notebooks_dir)
 
 
 @pytest.fixture

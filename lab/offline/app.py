@@ -34,6 +34,7 @@ EXTENSIONS: list[str] = [
     "lab.offline.sqs",
     "lab.offline.esm",
     "lab.offline.apigw",
+    "lab.offline.cloudformation",
     "lab.offline.not_aws",  # last: a 404 JSON for unsigned non-AWS requests moto would 500
 ]
 

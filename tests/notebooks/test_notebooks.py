@@ -7,19 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from lab.walkthrough.notebooks import execute_notebook, list_notebooks
+from lab.walkthrough.notebooks import list_notebooks
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = list_notebooks(ROOT / "notebooks")
 
 
 @pytest.mark.notebook
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_executes_offline(path, executed_notebooks_dir, monkeypatch):
-    monkeypatch.delenv("LAB_ENDPOINT_URL", raising=False)
-    monkeypatch.setenv("LAB_TARGET", "offline")
-    nb, seconds = execute_notebook(path, executed_notebooks_dir / path.name)
+def test_notebook_executes_offline(path, executed_notebooks):
+    result = executed_notebooks[path]
+    if isinstance(result, BaseException):
+        raise result
+    nb, seconds = result
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert not errors

@@ -16,8 +16,11 @@ from urllib.parse import urljoin, urlparse
 import pytest
 
 from lab.walkthrough.book import build_book, check_offline
-from lab.walkthrough.notebooks import execute_notebook, list_notebooks
+from lab.walkthrough.notebooks import list_notebooks
 from tests.fixtures.browser import INSTALL_HINT, find_chromium
+
+# The first test to ask for the book may execute the whole series (run alone).
+pytestmark = pytest.mark.timeout(900)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = find_chromium()
@@ -34,11 +37,10 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def book(executed_notebooks_dir, tmp_path_factory):
-    for path in list_notebooks(ROOT / "notebooks"):
-        done = executed_notebooks_dir / path.name
-        if not done.exists():  # run alone: execute what the notebook tests did not
-            execute_notebook(path, done)
+def book(executed_notebooks, executed_notebooks_dir, tmp_path_factory):
+    for path in list_notebooks(ROOT / "notebooks"):  # executed once for the session
+        if isinstance(executed_notebooks[path], BaseException):
+            raise executed_notebooks[path]
     out = tmp_path_factory.mktemp("book")
     index = build_book(executed_notebooks_dir, out)
     handler = functools.partial(_QuietHandler, directory=str(index.parent))
@@ -131,7 +133,6 @@ def test_navigation_reaches_every_part(browser, book):
     reader.close()
 
 
-@pytest.mark.timeout(600)
 @pytest.mark.parametrize("width", WIDTHS)
 def test_every_page_loads_offline_fits_and_describes_its_images(browser, book, width):
     base, _ = book

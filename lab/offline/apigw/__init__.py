@@ -9,13 +9,15 @@ Routes installed:
   DeploymentId (stages.py).
 - Resource Groups Tagging API GetResources: also lists HTTP APIs (tagging.py).
 - GET `/_lab/apigw/access-log?apiId=`: the in-memory access log as JSON lines.
+- POST/PUT `/v2/apis` (ApiEndpoint on this machine, quick create) and Host
+  `<apiId>.execute-api.localhost` (endpoints.py).
 """
 
 from __future__ import annotations
 
 from werkzeug.wrappers import Request, Response
 
-from lab.offline.apigw import stages, tagging, validation
+from lab.offline.apigw import endpoints, stages, tagging, validation
 from lab.offline.apigw.gateway import Gateway
 from lab.offline.errors import json_response
 
@@ -38,11 +40,15 @@ def install(app) -> None:
                   access_log)
 
     def reset() -> None:
-        gateway.access_log.reset()
+        gateway.reset()  # access log, authorizer caches, throttle buckets
         deployments.reset()
 
     app.on_reset(reset)
     app.services["apigw"] = gateway
+    endpoints.install_routes(app)  # ApiEndpoint on this machine, Host addressing, quick create
     app.health_info["apigw"] = {"data_plane": "/_aws/execute-api/<apiId>[/<stage>]/<path>",
                                 "integrations": ["AWS_PROXY SQS-SendMessage",
-                                                 "AWS_PROXY Lambda (payload 1.0, 2.0)"]}
+                                                 "AWS_PROXY Lambda (payload 1.0, 2.0)"],
+                                "authorization": ["JWT", "CUSTOM (Lambda REQUEST)", "AWS_IAM"],
+                                "throttling": "token buckets per route + account",
+                                "cors": "CorsConfiguration (preflight + headers)"}

@@ -41,9 +41,17 @@ FIELDS = {
     "responseLatency": "responseLatency",
     "integrationErrorMessage": "integrationErrorMessage",
     "errorMessage": "error.message",
+    "errorResponseType": "error.responseType",
+    "authorizerStatus": "authorizer.status",
+    "authorizerLatency": "authorizer.latency",
+    "authorizerError": "authorizer.error",
+    "authorizerRequestId": "authorizer.requestId",
+    "authorizerIntegrationLatency": "authorizer.integrationLatency",
+    "authorizerPrincipalId": "authorizer.principalId",
     # the lab's own, unrounded (AWS logs whole milliseconds): float milliseconds
     "integrationLatencyMs": "lab.integrationLatencyMs",
     "responseLatencyMs": "lab.responseLatencyMs",
+    "authorizerLatencyMs": "lab.authorizerLatencyMs",
 }
 
 

@@ -18,11 +18,13 @@ from urllib.parse import parse_qsl
 
 from werkzeug.wrappers import Request, Response
 
-from lab.offline.apigw import lambda_proxy, sqs_integration
+from lab.offline.apigw import cors, lambda_proxy, sqs_integration
 from lab.offline.apigw.access_log import AccessLog
+from lab.offline.apigw.authorizers import Authorization
 from lab.offline.apigw.mapping import RequestView
 from lab.offline.apigw.routing import select_route, split_stage
 from lab.offline.apigw.sqs_integration import IntegrationResult, gateway_error
+from lab.offline.apigw.throttling import Throttler
 
 PREFIX = "/_aws/execute-api/"
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # "Maximum payload size 10 MB" (HTTP API quotas)
@@ -35,6 +37,7 @@ class GatewayRequest(RequestView):
     header_case: dict[str, str] = field(default_factory=dict)
     raw_query: str = ""
     content_type: str | None = None
+    authorizer: dict = field(default_factory=dict)  # payload version -> what authorized
 
 
 def new_request_id() -> str:
@@ -57,11 +60,25 @@ class Gateway:
     def __init__(self, app):
         self.app = app
         self.access_log = AccessLog(app.context.account_id)
+        self.authorization = Authorization(app)  # authorizers.py
+        self.throttler = Throttler()  # throttling.py
+
+    def reset(self) -> None:
+        self.access_log.reset()
+        self.authorization.reset()
+        self.throttler.reset()
 
     def matches(self, request: Request) -> bool:
         return request.path.startswith(PREFIX)
 
     def handle(self, request: Request) -> Response:
+        seen: dict = {}
+        response = self._handle(request, seen)
+        if seen.get("cors") and not seen.get("preflight"):  # cors.py: the API's CorsConfiguration, on every response
+            response = cors.decorate(seen["cors"], request, response)
+        return response
+
+    def _handle(self, request: Request, seen: dict) -> Response:
         started = time.perf_counter()
         now = datetime.now(UTC)
         request_id = new_request_id()
@@ -75,6 +92,7 @@ class Gateway:
         if stage_name is None:  # no such stage and no $default stage: no access log either
             return self._finish(gateway_error(404, "Not Found"), request_id, None)
         stage = api.stages[stage_name]
+        seen["cors"] = api.cors_configuration
         raw_path = path if stage_name == "$default" else f"/{stage_name}{path}"
         context = {
             "requestId": request_id,
@@ -94,6 +112,10 @@ class Gateway:
             "identity.userAgent": request.headers.get("User-Agent"),
             "routeKey": "-",
         }
+        if cors.is_preflight(api.cors_configuration, request):
+            seen["preflight"] = True
+            return self._finish(cors.preflight(api.cors_configuration, request), request_id,
+                                context, started, stage, region)
         length = request.content_length
         if length is not None and length > MAX_PAYLOAD_BYTES:
             return self._finish(gateway_error(413, "Request Entity Too Large"), request_id,
@@ -108,7 +130,17 @@ class Gateway:
             return self._finish(gateway_error(404, "Not Found"), request_id, context, started,
                                 stage, region)
         context["routeKey"] = match.key.key
+        if not self.throttler.admit(self.app.context.account_id, region, api.api_id, stage,
+                                    match.key.key):
+            context["error.responseType"] = "THROTTLED"
+            return self._finish(gateway_error(429, "Too Many Requests"), request_id, context,
+                                started, stage, region)
         view = self._view(request, body, match.path_parameters, stage, context)
+        auth = self.authorization.check(api, match.route, view, request, region)
+        if not auth.allowed:
+            return self._finish(gateway_error(auth.status, auth.message), request_id, context,
+                                started, stage, region)
+        view.authorizer = auth.event
         result = self._integrate(api, match.route, view, region)
         context["integrationStatus"] = result.integration_status
         context["integration.status"] = result.integration_status

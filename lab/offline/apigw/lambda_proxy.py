@@ -90,6 +90,8 @@ def build_event(version: str, req) -> dict:
             "time": ctx["requestTime"],
             "timeEpoch": ctx["requestTimeEpoch"],
         }
+        if getattr(req, "authorizer", None):  # authorizers.py: JWT claims, Lambda context
+            event["requestContext"]["authorizer"] = req.authorizer["2.0"]
         if body is not None:
             event["body"] = body
         if req.path_parameters:
@@ -133,6 +135,8 @@ def build_event(version: str, req) -> dict:
             "resourceId": ctx["routeKey"],
             "resourcePath": resource,
             "stage": ctx["stage"],
+            **({"authorizer": req.authorizer["1.0"]} if getattr(req, "authorizer", None)
+               else {}),
         },
         "pathParameters": dict(req.path_parameters) or None,
         "stageVariables": dict(req.stage_variables) or None,

@@ -5,9 +5,11 @@
   `LastDeploymentStatusMessage` as on AWS ("Successfully deployed stage with deployment ID
   '<id>'", AWS CLI get-stages example); clients that wait for the deployment (the aws
   target's `Stack`) see it. A stage CreateDeployment targets shows that deployment's id.
-- UpdateStage (PATCH `/v2/apis/<id>/stages/<name>`; moto has none): AccessLogSettings,
-  AutoDeploy, DefaultRouteSettings, DeploymentId, Description, RouteSettings,
-  StageVariables. The access log writer reads the stage's AccessLogSettings.
+- UpdateStage (PATCH `/v2/apis/<id>/stages/<name>`; moto 5.2.5 has none and answers 500):
+  AccessLogSettings, AutoDeploy, ClientCertificateId, DefaultRouteSettings, DeploymentId,
+  Description, RouteSettings (merged per route key), StageVariables. Route settings for a
+  route key the API does not have: 400 BadRequestException (a model of AWS's message).
+  The access log writer reads AccessLogSettings, the throttle the route settings.
 CreateStage / GetStage(s) go to moto; their JSON gains the two deployment fields.
 """
 
@@ -19,15 +21,15 @@ from datetime import datetime
 
 from werkzeug.wrappers import Request, Response
 
+from lab.offline.apigw.exceptions import BadRequest
 from lab.offline.errors import LabAwsError, json_response
 from lab.offline.requests import request_region
 
 _PATH = re.compile(r"^/v2/apis/(?P<api>[^/]+)/stages(?:/(?P<name>[^/]+))?$")
 # UpdateStage body field -> moto Stage attribute (None: kept in config only).
 _UPDATABLE = {"accessLogSettings": "access_log_settings", "autoDeploy": "auto_deploy",
-              "defaultRouteSettings": "default_route_settings", "description": "description",
-              "routeSettings": "route_settings", "stageVariables": "stage_variables",
-              "deploymentId": None}
+              "clientCertificateId": "client_certificate_id", "description": "description",
+              "stageVariables": "stage_variables", "deploymentId": None}
 
 
 def matches(request: Request) -> bool:
@@ -85,13 +87,24 @@ def make_handler(app, deployments):
             try:
                 body = json.loads(request.get_data() or b"{}")
             except ValueError:
-                raise LabAwsError("BadRequestException", "Request body is not valid JSON",
-                                  400) from None
+                raise BadRequest("Request body is not valid JSON") from None
+            for key in body.get("routeSettings") or {}:
+                if key not in {r.route_key for r in api.routes.values()}:
+                    raise BadRequest(f"Unable to find Route by key {key} within the "
+                                     "provided RouteSettings")
             for field, attr in _UPDATABLE.items():
                 if field in body:
                     stage.config[field] = body[field]
                     if attr:
                         setattr(stage, attr, body[field])
+            if "defaultRouteSettings" in body:
+                stage.default_route_settings = {**(stage.default_route_settings or {}),
+                                                **body["defaultRouteSettings"]}
+            if "routeSettings" in body:
+                merged = dict(stage.route_settings or {})
+                for key, settings in body["routeSettings"].items():
+                    merged[key] = {**merged.get(key, {}), **settings}
+                stage.route_settings = merged
             stage.updated = datetime.now()
             auto_deploy(api, stage)
             return json_response(stage_json(stage))

@@ -59,8 +59,9 @@ def _marker_decode(marker: str) -> int:
 
 
 class EsmApi:
-    def __init__(self, service: EsmService):
+    def __init__(self, service: EsmService, tags=None):
         self.service = service
+        self.tags = tags  # MappingTags: CreateEventSourceMapping's `Tags`
 
     def handle(self, request: Request) -> Response:
         found = _ITEM.match(request.path)
@@ -71,7 +72,10 @@ class EsmApi:
         method = request.method
         if not uuid:
             if method == "POST":
-                mapping = self.service.create(_body(request), region)
+                body = _body(request)
+                mapping = self.service.create(body, region)
+                if self.tags is not None:
+                    self.tags.put(mapping.uuid, body.get("Tags"))
                 return json_response(mapping.to_api(), 202)
             if method == "GET":
                 return self._list(request, region)
