@@ -5,6 +5,11 @@ It measures the INIT breakdown from inside the process, without changing what ru
 meta path finder, when the runtime starts importing the handler's module (= the runtime is
 imported). `lab serve` notes the process start and the runtime's first `next` itself.
 The timestamps go to the file named by `_LAB_INIT_TRACE`, which the handler never sees.
+
+Where the OS has no parent-death signal (macOS, or LAB_PORTABLE=1), `lab serve` passes its
+pid in `_LAB_PARENT_PID`: a daemon thread then ends this environment's whole process group
+as soon as its parent is gone (`lab serve` killed, even by SIGKILL), so no environment
+outlives it on any platform.
 """
 
 import os
@@ -12,7 +17,35 @@ import sys
 import time
 
 
+def _watch_parent() -> None:
+    expected = os.environ.pop("_LAB_PARENT_PID", None)
+    if not expected:
+        return
+    import signal
+    import threading
+
+    def gone() -> bool:
+        return os.getppid() != int(expected)
+
+    def end_group() -> None:
+        try:
+            os.killpg(os.getpgid(0), signal.SIGKILL)  # the handler's children too
+        finally:
+            os._exit(137)
+
+    if gone():  # lab serve died while this process started
+        end_group()
+
+    def watch() -> None:
+        while not gone():
+            time.sleep(0.2)
+        end_group()
+
+    threading.Thread(target=watch, name="lab-parent-watch", daemon=True).start()
+
+
 def _install() -> None:
+    _watch_parent()
     trace = os.environ.pop("_LAB_INIT_TRACE", None)
     pythonpath = os.environ.pop("_LAB_PYTHONPATH", None)
     if pythonpath is not None:  # the handler sees Lambda's PYTHONPATH, not this directory
