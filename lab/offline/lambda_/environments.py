@@ -4,32 +4,27 @@ An environment is `python -m awslambdaric <handler>` (the project's interpreter)
 Lambda's environment variables, its own Runtime API (runtime_api.py) and its own log
 stream. It lives through INIT (process start to the runtime's first `next`), then one
 INVOKE at a time, until it is shut down (idle, stale code, reset) or dies (timeout kill,
-crash, out of memory). Processes are started from one long-lived thread with
-PR_SET_PDEATHSIG, so the kernel kills them if `lab serve` dies, even by SIGKILL.
+crash, out of memory). Processes are started, measured, killed and reaped through the
+portable process layer (processes.py), which makes sure none outlives `lab serve`.
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
-import queue
 import select
-import signal
-import subprocess
 import sys
 import threading
 import time
 import uuid
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lab.offline.lambda_ import logs
+from lab.offline.lambda_ import logs, processes
 from lab.offline.lambda_.layers import python_paths
+from lab.offline.lambda_.processes import Spawner
 from lab.offline.lambda_.runtime_api import RuntimeApi
 
 BOOT_DIR = str(Path(__file__).parent / "boot")  # holds the INIT-timing sitecustomize
-PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -89,60 +84,6 @@ def new_trace_id() -> str:
     return f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Sampled=0"
 
 
-class Spawner:
-    """Starts processes from one thread that lives as long as `lab serve`.
-
-    PR_SET_PDEATHSIG fires when the *thread* that forked the child exits; `lab serve`'s
-    request threads are short-lived, so they never fork environments themselves.
-    """
-
-    def __init__(self):
-        self._queue: queue.Queue = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="lambda-spawner", daemon=True)
-        self._thread.start()
-
-    def spawn(self, argv: list[str], env: dict[str, str], cwd: str
-              ) -> tuple[subprocess.Popen, int]:
-        future: Future = Future()
-        self._queue.put((argv, env, cwd, future))
-        return future.result()
-
-    def stop(self) -> None:
-        self._queue.put(None)
-
-    def _run(self) -> None:
-        libc = ctypes.CDLL(None, use_errno=True)
-        parent = os.getpid()
-
-        def die_with_parent():  # runs in the child between fork and exec
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-            if os.getppid() != parent:  # the parent died before prctl took effect
-                os._exit(1)
-
-        while (item := self._queue.get()) is not None:
-            argv, env, cwd, future = item
-            try:
-                started = time.time_ns()
-                proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        preexec_fn=die_with_parent, start_new_session=True)
-                future.set_result((proc, started))
-            except Exception as exc:
-                future.set_exception(exc)
-
-
-def read_status_kb(pid: int, field_name: str) -> int | None:
-    """A memory figure (kB) from /proc/<pid>/status, e.g. VmHWM (peak RSS) or VmRSS."""
-    try:
-        with open(f"/proc/{pid}/status", "rb") as fh:
-            for line in fh:
-                if line.startswith(field_name.encode()):
-                    return int(line.split()[1])
-    except (FileNotFoundError, ProcessLookupError, ValueError):
-        return None
-    return None
-
-
 class Environment:
     """One execution environment: process, Runtime API, log stream, state."""
 
@@ -177,10 +118,12 @@ class Environment:
         self.layer_mounts = tuple(layer_mounts)
         self.python = python or sys.executable
         self.write_log(*init_log)
+        env = self._environment(task_root, endpoint_url)
+        env.update(spawner.watch_parent_env())  # no parent-death signal: the bootstrap watches
         self.proc, self.spawn_ns = spawner.spawn(
-            [self.python, "-m", "awslambdaric", spec.handler],
-            self._environment(task_root, endpoint_url), task_root)
+            [self.python, "-m", "awslambdaric", spec.handler], env, task_root)
         self.pid = self.proc.pid
+        self.tree = processes.ProcessTree(self.pid)
         self._pump_thread = threading.Thread(target=self._pump, daemon=True,
                                              name=f"lambda-logs-{self.id[:8]}")
         self._pump_thread.start()
@@ -344,10 +287,7 @@ class Environment:
                 self.kill_reason = reason
             self._closing = True
             self._cv.notify_all()
-        try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass  # the process group is gone already; the exit is waited for below
+        self.tree.kill()  # its process group and every process seen in its tree
         with self._cv:
             self._cv.wait_for(lambda: self.exit_status is not None, timeout=wait_s)
         self.api.close()
@@ -357,14 +297,18 @@ class Environment:
         return self.exit_status is None and self.kill_reason is None
 
     def peak_rss_kb(self) -> int | None:
-        """Peak RSS (VmHWM) so far; remembered, so it outlives the process."""
-        peak = read_status_kb(self.pid, "VmHWM")
+        """Peak RSS so far: the kernel's (VmHWM) where the OS says (Linux), else the
+        highest sampled (portable mode: every call, i.e. every monitor poll); remembered,
+        so it outlives the process."""
+        peak = processes.peak_rss_kb(self.pid)
+        if peak is None:
+            peak = self.tree.sample_peak_kb()
         if peak is not None:
             self.last_peak_kb = max(peak, self.last_peak_kb or 0)
         return peak
 
     def rss_kb(self) -> int | None:
-        return read_status_kb(self.pid, "VmRSS")
+        return self.tree.root_rss_kb()
 
     # -- output -> CloudWatch Logs ---------------------------------------------------------
     def _pump(self) -> None:
@@ -379,8 +323,11 @@ class Environment:
             if self._partial:
                 self._emit(self._partial)
                 self._partial = b""
-        self.proc.wait()
+        _, exit_peak_kb = processes.wait(self.proc)
         self.proc.stdout.close()
+        if exit_peak_kb is not None:  # the reaped process's own peak, from the kernel
+            self.last_peak_kb = max(exit_peak_kb, self.last_peak_kb or 0)
+        self.tree.kill()  # what the runtime left behind in its process group ends with it
         with self._cv:
             self.exit_status = self.proc.returncode
             self.state = "dead"

@@ -56,7 +56,7 @@ def describe() -> dict:
                                    "SIGKILLed)",
                 "peak_memory": "the kernel's peak RSS (VmHWM) and the sampled tree RSS"}
     why = (f"{PORTABLE_ENV}={os.environ.get(PORTABLE_ENV)}" if portable_forced()
-           else f"{sys.platform} has no prctl or /proc")
+           else f"{sys.platform}: no parent-death signal, no process file system")
     return {"mode": "portable", "reason": why,
             "die_with_parent": "each environment's bootstrap watches its parent and ends "
                                "its process group when lab serve is gone (within 0.2 s)",
@@ -179,17 +179,30 @@ class ProcessTree:
     and everything it starts. Every process seen is remembered with its start time, so a
     kill never hits a pid the OS has given to another process since."""
 
+    TREE_EVERY = 5  # peak sampling: the root every call, the whole tree every 5th
+
     def __init__(self, root: int, exclude: tuple[str, ...] = ()):
         self.root = root
         self.exclude = exclude  # process names not counted (e.g. the sandbox's own "bwrap")
-        self._seen: dict[int, float | None] = {root: _create_time(root)}
+        try:
+            self._root = psutil.Process(root)
+            created = self._root.create_time()
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            self._root, created = None, None
+        self._seen: dict[int, float | None] = {root: created}
         self._lock = threading.Lock()
-        self.sampled_peak_kb = 0  # the highest summed RSS seen
+        self._samples = 0
+        self.sampled_peak_kb = 0  # the highest RSS seen (the root's, or the tree's sum)
+
+    def _root_running(self) -> bool:
+        try:
+            return self._root is not None and self._root.is_running()  # checks the pid's
+        except psutil.Error:                                           # start time too
+            return False
 
     def pids(self) -> list[int]:
         """The live tree now (also remembered for the kill)."""
-        root_created = self._seen[self.root]
-        if root_created is None or _create_time(self.root) != root_created:
+        if not self._root_running():
             return []  # the root is gone (its pid may name another process by now)
         found = [p for p in tree(self.root) if _create_time(p) is not None]
         with self._lock:
@@ -205,6 +218,14 @@ class ProcessTree:
             return pids
         return [p for p in pids if name(p) not in self.exclude]
 
+    def root_rss_kb(self) -> int | None:
+        if not self._root_running():
+            return None
+        try:
+            return self._root.memory_info().rss // 1024
+        except psutil.Error:
+            return None
+
     def rss_kb(self) -> int | None:
         """Summed RSS of the tree now, kB (None: nothing left to measure)."""
         total, found = 0, False
@@ -215,6 +236,17 @@ class ProcessTree:
         if found:
             self.sampled_peak_kb = max(self.sampled_peak_kb, total)
         return total if found else None
+
+    def sample_peak_kb(self) -> int | None:
+        """One sample towards the peak (the root's RSS; every TREE_EVERY-th call the whole
+        tree's): the highest seen so far, None before any."""
+        self._samples += 1
+        root = self.root_rss_kb()
+        if root is not None:
+            self.sampled_peak_kb = max(self.sampled_peak_kb, root)
+        if self._samples % self.TREE_EVERY == 1:
+            self.rss_kb()
+        return self.sampled_peak_kb or None
 
     def cpu_seconds(self) -> float | None:
         total, found = 0.0, False
@@ -227,8 +259,8 @@ class ProcessTree:
     def kill(self) -> None:
         """SIGKILL the root's process group and every process seen in the tree that still
         runs with the start time it was seen with."""
+        self.pids()  # the tree as it is now, before the group's end re-parents it
         _kill_group(self.root)
-        self.pids()
         with self._lock:
             seen = dict(self._seen)
         for pid, created in seen.items():

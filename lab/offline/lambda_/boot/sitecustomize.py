@@ -8,7 +8,8 @@ The timestamps go to the file named by `_LAB_INIT_TRACE`, which the handler neve
 
 Where the OS has no parent-death signal (macOS, or LAB_PORTABLE=1), `lab serve` passes its
 pid in `_LAB_PARENT_PID`: a daemon thread then ends this environment's whole process group
-as soon as its parent is gone (`lab serve` killed, even by SIGKILL), so no environment
+as soon as its parent is gone (`lab serve` killed, even by SIGKILL), and so does the
+runtime's own exit once its parent is gone, so no environment (nor a child it started)
 outlives it on any platform.
 """
 
@@ -21,6 +22,7 @@ def _watch_parent() -> None:
     expected = os.environ.pop("_LAB_PARENT_PID", None)
     if not expected:
         return
+    import atexit
     import signal
     import threading
 
@@ -35,6 +37,16 @@ def _watch_parent() -> None:
 
     if gone():  # lab serve died while this process started
         end_group()
+    def at_exit() -> None:
+        """The runtime may exit first on its own (its Runtime API vanished with lab serve,
+        possibly before the kernel re-parents it): its children must not stay behind.
+        lab serve, when alive, kills the group after this exit anyway."""
+        if gone():
+            end_group()
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # not this process: its exit status
+        os.killpg(os.getpgid(0), signal.SIGTERM)       # stays the runtime's own
+
+    atexit.register(at_exit)
 
     def watch() -> None:
         while not gone():
