@@ -14,13 +14,15 @@ import pytest
 from lab.offline.process import ServeProcess
 from lab.targets import OfflineTarget
 from lab.walkthrough.notebooks import execute_notebooks, list_notebooks
+from tests.fixtures.common import chart_problems_file
 
 NOTEBOOKS = list_notebooks(Path(__file__).resolve().parents[1] / "notebooks")
 
 
 def pytest_xdist_make_scheduler(config, log):
-    """`--dist loadgroup` (pyproject's addopts): every test is its own unit of work except
-    tests/notebooks/, one unit (the biggest, so it is handed out first). Grouping by path:
+    """`--dist loadgroup` (pyproject's addopts): each test file is one unit of work (a
+    module's tests share module-scoped fixtures and run in order on one endpoint), and
+    tests/notebooks/ is one unit (the biggest, so it is handed out first). Grouping by path:
     xdist_group marks rename node ids, which pytest 9 ignores."""
     if config.getvalue("dist") != "loadgroup":
         return None
@@ -28,7 +30,8 @@ def pytest_xdist_make_scheduler(config, log):
 
     class NotebooksTogether(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return "notebooks" if nodeid.startswith("tests/notebooks/") else nodeid
+            return "notebooks" if nodeid.startswith("tests/notebooks/") \
+                else nodeid.split("::", 1)[0]
 
     return NotebooksTogether(config, log)
 
@@ -69,7 +72,11 @@ def executed_notebooks(request, executed_notebooks_dir):
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("LAB_ENDPOINT_URL", raising=False)
         mp.setenv("LAB_TARGET", "offline")
-        return execute_notebooks(_notebooks_needed(request.session), executed_notebooks_dir)
+        return execute_notebooks(
+            _notebooks_needed(request.session), executed_notebooks_dir,
+            # lab.results.chartcheck: every figure a notebook renders, checked, per notebook
+            env_for=lambda path: {"LAB_CHART_CHECK": str(chart_problems_file(
+                executed_notebooks_dir, path))})
 
 
 @pytest.fixture

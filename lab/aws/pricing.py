@@ -21,6 +21,19 @@ HTTP_API_PER_MILLION_REQUESTS = 1.00  # first 300 million per month
 LOGS_INGESTION_PER_GB = 0.50  # standard log class
 LOGS_STORAGE_PER_GB_MONTH = 0.03
 
+# Cold-start remedies (issue 20), from https://aws.amazon.com/lambda/pricing/ (US East
+# (N. Virginia), x86), figures as recorded in the lab on this date; not re-read from this
+# machine (it has no access to the page): re-check them before quoting.
+REMEDY_PRICES_RECORDED = "2026-11-29"
+# Provisioned concurrency: billed from enabling to disabling (rounded up to 5 minutes),
+# idle or not, per GB-s configured; invocations on it pay a lower duration rate.
+LAMBDA_PROVISIONED_PER_GB_SECOND_X86 = 0.0000041667
+LAMBDA_PROVISIONED_DURATION_PER_GB_SECOND_X86 = 0.0000097222
+# SnapStart (Python, .NET): the snapshot cache, per GB-s of the function's memory while the
+# version is active (at least 3 hours), and each restore, per GB restored.
+LAMBDA_SNAPSTART_CACHE_PER_GB_SECOND = 0.0000015046
+LAMBDA_SNAPSTART_RESTORE_PER_GB = 0.0001397998
+
 SOURCES = {
     "lambda": "https://aws.amazon.com/lambda/pricing/ ; "
               "https://docs.aws.amazon.com/whitepapers/latest/how-aws-pricing-works/lambda.html",
@@ -74,3 +87,24 @@ def describe() -> str:
             f"${HTTP_API_PER_MILLION_REQUESTS}/M requests; CloudWatch Logs "
             f"${LOGS_INGESTION_PER_GB}/GB ingested + ${LOGS_STORAGE_PER_GB_MONTH}/GB-month. "
             f"Sources: {', '.join(SOURCES.values())}")
+
+
+def remedies_monthly(memory_mb: int, invocations: int, ms_per_invocation: float,
+                     cold_starts: int, provisioned: int = 0, hours: float = 730.0) -> dict:
+    """Monthly USD of one function under each cold-start strategy (free tier ignored):
+    on-demand; provisioned concurrency (`provisioned` environments all month, its traffic
+    at the provisioned duration rate); SnapStart (cache all month + one restore per cold
+    start). INIT/restore durations are not added: compare like with like."""
+    gb = memory_mb / 1024
+    requests = invocations / 1e6 * LAMBDA_PER_MILLION_REQUESTS
+    duration_gbs = invocations * gb * ms_per_invocation / 1000
+    seconds = hours * 3600
+    return {
+        "on-demand": requests + duration_gbs * LAMBDA_PER_GB_SECOND_X86,
+        "provisioned concurrency": requests
+        + provisioned * gb * seconds * LAMBDA_PROVISIONED_PER_GB_SECOND_X86
+        + duration_gbs * LAMBDA_PROVISIONED_DURATION_PER_GB_SECOND_X86,
+        "SnapStart": requests + duration_gbs * LAMBDA_PER_GB_SECOND_X86
+        + gb * seconds * LAMBDA_SNAPSTART_CACHE_PER_GB_SECOND
+        + cold_starts * gb * LAMBDA_SNAPSTART_RESTORE_PER_GB,
+    }

@@ -4,8 +4,10 @@ for long polling (SQS Developer Guide, sqs-short-and-long-polling).
 
 Same boto3 calls offline and on AWS. One difference the offline endpoint does not model:
 a short poll on AWS samples a subset of SQS servers and may return nothing even when
-messages are queued; offline a short poll sees every visible message. Empty receives on
-AWS are therefore at least as many as offline for the same arrival schedule.
+messages are queued; offline a short poll sees every visible message. The count of empty
+receives per message also depends on how fast the loop can ask: offline an empty short poll
+is a loopback call of a few ms, on AWS a network round trip, so the offline ratio is this
+machine's, not AWS's; the direction (long polling far cheaper) carries over.
 """
 
 from __future__ import annotations

@@ -20,6 +20,8 @@ Failure injection, per message, from the body's `lab` object:
 - `hang: true`: the handler sleeps past the function timeout (`Sandbox.Timedout`).
 - `fail_attempts: k`: the first k receives fail (a transient error).
 - `work_ms: t`: the resize takes t ms longer (a bigger photo).
+- `log_event: true`: the handler logs the whole event it received (`LAB_EVENT {json}`), so a
+  notebook can show a real SQS event.
 
 Environment:
 - `BATCH_FAILURES`: `raise` (default: any failed record raises at the end, so the whole
@@ -111,6 +113,9 @@ def handler(event, context):
     report = mode == "report"
     margin = float(os.environ.get("DEADLINE_MARGIN_MS") or 0)
     failed = []
+    if any((_body(r).get("lab") or {}).get("log_event") is True for r in records
+           if isinstance(_body(r).get("lab"), dict)):
+        print("LAB_EVENT " + json.dumps(event, separators=(",", ":")), flush=True)
     for record in records:
         attrs = record.get("attributes") or {}
         body = _body(record)

@@ -11,6 +11,7 @@ Inputs are the tidy frames `lab.experiments` return (their `df.attrs` name the s
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -46,7 +47,16 @@ def _caption(fig: Figure, labels: Iterable[str], extra: str | None = None) -> No
         text = f"{text.rstrip('.')}. {extra}"
     if any(str(label).lower().startswith("rehearsal") for label in uniq):
         text = f"{text.rstrip('.')}. {REHEARSAL_NOTE}"
-    fig.text(0.01, 0.005, text, fontsize=7, color="#444444", ha="left", va="bottom")
+    caption(fig, text)
+
+
+def caption(fig: Figure, text: str) -> None:
+    """The figure's "Data: ..." caption, wrapped to the figure's width, set as the figure's
+    supxlabel so a constrained layout makes room for every line (a `fig.text` at the bottom
+    can run off the figure or onto the x label)."""
+    text = "\n".join(textwrap.fill(part, width=max(40, int(fig.get_figwidth() * 17)))
+                     for part in str(text).split("\n"))
+    fig.supxlabel(text, x=0.01, fontsize=7, color="#444444", ha="left", va="bottom")
 
 
 def _new(ax, figsize=(7, 4)):
@@ -64,8 +74,11 @@ def _finish(fig, ax, *, title, xlabel, ylabel, labels, caption=None, legend=True
     if title:
         ax.set_title(title)
     if legend:
-        where = dict(loc="upper left", bbox_to_anchor=(1.01, 1.0)) if legend_outside \
-            else dict(loc="best")
+        where = dict(loc="best")
+        if legend_outside == "below":
+            where = dict(loc="upper center", bbox_to_anchor=(0.5, -0.16))
+        elif legend_outside:
+            where = dict(loc="upper left", bbox_to_anchor=(1.01, 1.0))
         ax.legend(fontsize=8, title=legend_title, title_fontsize=8, **where)
     _caption(fig, labels, caption)
     return fig
@@ -75,11 +88,15 @@ def _finish(fig, ax, *, title, xlabel, ylabel, labels, caption=None, legend=True
 def latency_cdf(data, column: str = "end_to_end_ms", *, title: str | None = None,
                 quantiles: Sequence[float] = (0.5, 0.9, 0.99), unit: str = "ms",
                 what: str = "latency", log_x: bool = False, ax=None) -> Figure:
-    """Empirical CDF of `column` per source, with p50/p90/p99 marked."""
+    """Empirical CDF of `column` per source, with p50/p90/p99 marked (in the legend, so no
+    label sits on a curve). A quantile is drawn only when the sample has at least one
+    observation beyond it (p99 needs n >= 100, p90 n >= 10): a "p99" of 20 samples is
+    their maximum."""
     fig, ax = _new(ax)
     labels = []
     frames = _frames(data)
     kinds = [source_kind(df) for df in frames]
+    styles = iter([":", "--", "-.", (0, (1, 3)), (0, (5, 5))] * 4)
     for df, kind in zip(frames, kinds, strict=True):
         label = source_label(df)
         labels.append(label)
@@ -90,15 +107,16 @@ def latency_cdf(data, column: str = "end_to_end_ms", *, title: str | None = None
         y = np.arange(1, len(values) + 1) / len(values)
         (line,) = ax.step(values, y, where="post", color=color, label=f"{label} (n={len(values)})")
         for q in quantiles:
+            if len(values) * (1 - q) < 1 - 1e-9:
+                continue  # not enough observations to estimate this quantile
             v = float(np.quantile(values, q))
-            ax.axvline(v, color=line.get_color(), ls=":", lw=1)
-            ax.text(v, 0.03, f"p{q * 100:g} {v:.3g} {unit} ", rotation=90, ha="right",
-                    va="bottom", fontsize=7, color=line.get_color())
+            ax.axvline(v, color=line.get_color(), ls=next(styles), lw=1,
+                       label=f"  p{q * 100:g} = {v:.3g} {unit}")
     if log_x:
         ax.set_xscale("log")
     ax.set_ylim(0, 1.02)
     return _finish(fig, ax, title=title, xlabel=f"{what} ({unit})",
-                   ylabel="observations <= x (fraction)", labels=labels)
+                   ylabel="observations <= x (fraction)", labels=labels, legend_outside=True)
 
 
 def latency_over_time(data, column: str = "end_to_end_ms", time_column: str = "t_s", *,
@@ -118,7 +136,7 @@ def latency_over_time(data, column: str = "end_to_end_ms", time_column: str = "t
             ax.plot(d[time_column], med, color=pts.get_facecolor()[0], lw=1.5,
                     label=f"{label}, rolling median of {rolling}")
     return _finish(fig, ax, title=title, xlabel="time since start of run (s)",
-                   ylabel=f"{what} ({unit})", labels=labels)
+                   ylabel=f"{what} ({unit})", labels=labels, legend_outside=True)
 
 
 # -- cold starts --------------------------------------------------------------------------
@@ -210,7 +228,7 @@ def concurrency_over_time(df: pd.DataFrame, start_column: str = "start_s",
     if limit is not None:
         ax.axhline(limit, color="#d62728", ls="--", lw=1, label=limit_label or f"limit {limit:g}")
     return _finish(fig, ax, title=title, xlabel="time since start of run (s)",
-                   ylabel="concurrent executions (count)", labels=labels)
+                   ylabel="concurrent executions (count)", labels=labels, legend_outside=True)
 
 
 def concurrency_steps(starts, ends) -> tuple[np.ndarray, np.ndarray]:
@@ -233,7 +251,7 @@ def message_timeline(df: pd.DataFrame, *, title: str | None = None, max_messages
     events (columns message, event, attempt, t_s)."""
     label = source_label(df)
     messages = list(dict.fromkeys(df["message"]))[:max_messages]
-    fig, ax = _new(ax, figsize=(8, 0.6 + 0.35 * max(len(messages), 3)))
+    fig, ax = _new(ax, figsize=(8, 1.8 + 0.35 * max(len(messages), 3)))
     vt = visibility_timeout or df.attrs.get("parameters", {}).get("visibility_timeout")
     used = set()
     for lane, msg in enumerate(messages):
@@ -246,12 +264,18 @@ def message_timeline(df: pd.DataFrame, *, title: str | None = None, max_messages
                        & ev["event"].isin(["delete", "visibility_expired"])]
             end = after["t_s"].min() if len(after) else (r["t_s"] + vt if vt else last)
             ok = len(after) and (after.sort_values("t_s")["event"].iloc[0] == "delete")
-            name = "attempt, then deleted" if ok else "attempt, invisible until timeout"
+            crashed = str(r.get("outcome", "")) == "crashed"
+            if ok:
+                name = "attempt, then deleted"
+            elif crashed:
+                name = "attempt crashed (no delete), hidden until the timeout"
+            else:
+                name = "attempt, invisible until timeout"
             ax.barh(lane, end - r["t_s"], left=r["t_s"], height=0.5,
                     color="#2ca02c" if ok else "#ff9896", edgecolor="#555555", lw=0.5,
+                    hatch="xxx" if crashed and not ok else None,
                     label=None if name in used else name)
             used.add(name)
-            ax.text(r["t_s"], lane, f" {int(r['attempt'])}", va="center", fontsize=6)
         for event, (marker, color) in EVENT_STYLE.items():
             pts = ev[ev["event"] == event]
             if len(pts):
@@ -260,33 +284,38 @@ def message_timeline(df: pd.DataFrame, *, title: str | None = None, max_messages
                 ax.scatter(pts["t_s"], [lane] * len(pts), marker=marker, color=color, s=30,
                            zorder=3, label=None if name in used else name)
                 used.add(name)
-    ax.set_yticks(range(len(messages)), messages, fontsize=7)
+    receives = [int((df["event"].eq("receive") & df["message"].eq(m)).sum()) for m in messages]
+    ax.set_yticks(range(len(messages)),
+                  [f"{m} ({n} receive{'s' if n != 1 else ''})" for m, n in
+                   zip(messages, receives, strict=True)], fontsize=7)
     ax.invert_yaxis()
     note = f"visibility timeout {vt:g} s" if vt else None
     return _finish(fig, ax, title=title, xlabel="time since first send (s)",
-                   ylabel="message (one lane each)", labels=[label], caption=note,
+                   ylabel="message (lane)", labels=[label], caption=note,
                    legend_title=label, legend_outside=True)
 
 
 def polling_costs(summary: pd.DataFrame, *, title: str | None = None, ax=None) -> Figure:
     """Receive calls per message delivered, split into empty and non-empty receives, per
     polling mode (from `lab.experiments.polling.summarize`)."""
-    fig, ax = _new(ax)
+    fig, ax = _new(ax, figsize=(9, 4.2))
     label = source_label(summary)
     modes = summary["mode"].astype(str)
     per_msg_empty = summary["empty_receives"] / summary["messages"].clip(lower=1)
     per_msg_full = (summary["receive_calls"] - summary["empty_receives"]) / \
         summary["messages"].clip(lower=1)
-    ax.bar(modes, per_msg_full, color="#2ca02c", label=f"receives that returned messages [{label}]")
-    ax.bar(modes, per_msg_empty, bottom=per_msg_full, color="#d62728",
-           label=f"empty receives [{label}]")
+    ax.bar(modes, per_msg_full, color="#2ca02c", label="receives that returned messages")
+    ax.bar(modes, per_msg_empty, bottom=per_msg_full, color="#d62728", label="empty receives")
     for i, total in enumerate(summary["calls_per_message"]):  # the bar shows receives only
         ax.text(i, per_msg_full.iloc[i] + per_msg_empty.iloc[i],
                 f"{per_msg_full.iloc[i] + per_msg_empty.iloc[i]:.2f} receives\n"
-                f"({total:.2f} API calls incl. deletes)", ha="center", va="bottom", fontsize=8)
+                f"({total:.2f} calls with deletes)", ha="center", va="bottom", fontsize=8)
+    ax.set_ylim(0, float((per_msg_full + per_msg_empty).max()) * 1.3)  # room for the numbers
+    ax.set_xlim(-0.8, len(modes) - 0.2)
     return _finish(fig, ax, title=title, xlabel="polling mode",
-                   ylabel="ReceiveMessage calls per message (calls/message)", labels=[label],
-                   caption="SQS bills every API call, empty receives included")
+                   ylabel="receives per message (calls)", labels=[label],
+                   caption="SQS bills every API call, empty receives included",
+                   legend_title=label, legend_outside=True)
 
 
 # -- comparison ---------------------------------------------------------------------------
@@ -309,17 +338,20 @@ def comparison(table: pd.DataFrame, *, title: str | None = None, ax=None) -> Fig
         rows = table[table["source"] == src].set_index("metric").reindex(metrics)
         x = np.arange(len(metrics)) + (j - (len(sources) - 1) / 2) * width
         vals = rows["value"].to_numpy(float)
-        yerr = None
-        if {"low", "high"} <= set(rows.columns):
+        ax.bar(x, vals, width=width * 0.95, color=SOURCE_COLORS[kind], label=src,
+               hatch=next(hatches) if kind == "reference" else None, edgecolor="white")
+        if {"low", "high"} <= set(rows.columns):  # ranges only where a source gives one
             lo = (vals - rows["low"].to_numpy(float))
             hi = (rows["high"].to_numpy(float) - vals)
             yerr = np.nan_to_num(np.vstack([lo, hi]), nan=0.0).clip(min=0)
-        ax.bar(x, vals, width=width * 0.95, color=SOURCE_COLORS[kind], label=src,
-               hatch=next(hatches) if kind == "reference" else None, edgecolor="white",
-               yerr=yerr, capsize=3)
+            spread = yerr.sum(axis=0) > 0
+            if spread.any():
+                ax.errorbar(x[spread], vals[spread], yerr=yerr[:, spread], fmt="none",
+                            ecolor="#333333", capsize=3, lw=1)
     ax.set_xticks(np.arange(len(metrics)), metrics, rotation=15)
     return _finish(fig, ax, title=title, xlabel="metric", ylabel=f"value ({units[0]})",
-                   labels=labels, caption="offline = this machine, not AWS hardware")
+                   labels=labels, caption="offline = this machine, not AWS hardware",
+                   legend_outside=True)
 
 
 # -- output -------------------------------------------------------------------------------

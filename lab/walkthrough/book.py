@@ -24,17 +24,9 @@ import nbformat
 
 from lab.results import diagrams
 from lab.walkthrough.notebooks import list_notebooks
+from lab.walkthrough.series import PARTS, part_of
 
 TITLE = "serverless-lab: HTTP API → SQS → Lambda, learned and measured"
-
-# The series' parts (the notebooks' own "Part N" blocks): caption, first and last number.
-PARTS = [
-    ("Part 0 · Welcome", 0, 0),
-    ("Part 1 · The queue", 1, 2),
-    ("Part 2 · The function", 3, 5),
-    ("Part 3 · The pipeline", 6, 7),
-    ("Part 4 · Reproduce on AWS", 8, 99),
-]
 
 INDEX = """# {title}
 
@@ -164,11 +156,7 @@ def _summary(nb: nbformat.NotebookNode, bullets: int = 3) -> list[str]:
 
 
 def _part(path: Path) -> str:
-    number = int(path.name[:2])
-    for caption, first, last in PARTS:
-        if first <= number <= last:
-            return caption
-    return PARTS[-1][0]
+    return part_of(int(path.name[:2]))
 
 
 def stage(executed: Path, src: Path) -> list[Path]:
@@ -179,7 +167,7 @@ def stage(executed: Path, src: Path) -> list[Path]:
     if src.exists():
         shutil.rmtree(src)
     (src / "_static").mkdir(parents=True)
-    parts: dict[str, list[tuple[Path, nbformat.NotebookNode]]] = {c: [] for c, _, _ in PARTS}
+    parts: dict[str, list[tuple[Path, nbformat.NotebookNode]]] = {c: [] for c, _ in PARTS}
     for path in paths:
         shutil.copy2(path, src / path.name)
         parts[_part(path)].append((path, nbformat.read(path, as_version=4)))

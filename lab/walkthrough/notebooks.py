@@ -49,7 +49,8 @@ def _kernel_manager(kernel_name: str, folder: str):
 
 
 def execute_notebook(path: str | Path, out_path: str | Path | None = None,
-                     timeout: int = 900) -> tuple[nbformat.NotebookNode, float]:
+                     timeout: int = 900, env: dict[str, str] | None = None,
+                     ) -> tuple[nbformat.NotebookNode, float]:
     """Run `path` top to bottom in a fresh kernel (offline target); return it and seconds."""
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
@@ -66,7 +67,9 @@ def execute_notebook(path: str | Path, out_path: str | Path | None = None,
                                 extra_arguments=["--InlineBackend.figure_formats=svg"],
                                 resources={"metadata": {"path": str(path.parent.resolve())}})
         started = time.monotonic()
-        client.execute(cleanup_kc=True)  # shut the kernel down even though we made km
+        # `env`: variables for this notebook's kernel only (e.g. LAB_CHART_CHECK's file)
+        kernel_env = {**os.environ, **env} if env else None
+        client.execute(cleanup_kc=True, **({"env": kernel_env} if kernel_env else {}))
         elapsed = time.monotonic() - started
     finally:
         shutil.rmtree(sockets, ignore_errors=True)
@@ -89,11 +92,13 @@ def execute_notebooks(paths: Iterable[str | Path], out_dir: str | Path, timeout:
                       on_start: Callable[[Path], None] | None = None,
                       on_done: Callable[[Path, float | None, BaseException | None], None]
                       | None = None,
+                      env_for: Callable[[Path], dict[str, str]] | None = None,
                       ) -> dict[Path, tuple[nbformat.NotebookNode, float] | BaseException]:
     """Execute `paths` into `out_dir` (same file names), `jobs` at a time (default
     `notebook_jobs()`), each in its own kernel. Returns {path: (notebook, seconds)} or
     {path: the exception it raised}, in the order given; `on_start(path)` and
-    `on_done(path, seconds or None, error or None)` are called from the worker threads."""
+    `on_done(path, seconds or None, error or None)` are called from the worker threads;
+    `env_for(path)`: extra variables for that notebook's kernel."""
     paths = [Path(p) for p in paths]
     out_dir = Path(out_dir)
 
@@ -101,7 +106,8 @@ def execute_notebooks(paths: Iterable[str | Path], out_dir: str | Path, timeout:
         if on_start:
             on_start(path)
         try:
-            result = execute_notebook(path, out_dir / path.name, timeout=timeout)
+            result = execute_notebook(path, out_dir / path.name, timeout=timeout,
+                                      env=env_for(path) if env_for else None)
         except Exception as exc:  # reported per notebook, the others go on
             if on_done:
                 on_done(path, None, exc)

@@ -145,3 +145,18 @@ def test_create_deployment_for_missing_stage_or_api_is_not_found(apigw, api_id):
     assert (err.code, err.status) == ("NotFoundException", 404)
     err = client_error(lambda: apigw.create_deployment(ApiId="noapi"))
     assert (err.code, err.status) == ("NotFoundException", 404)
+
+
+def test_get_authorizers_lists_the_apis_authorizers(clean_cloud):
+    """GetAuthorizers (moto 5.2.5 answers 500): every authorizer of the API, as created."""
+    apigw = clean_cloud.client("apigatewayv2")
+    api_id = apigw.create_api(Name="authz-list", ProtocolType="HTTP")["ApiId"]
+    assert apigw.get_authorizers(ApiId=api_id)["Items"] == []
+    created = apigw.create_authorizer(
+        ApiId=api_id, Name="jwt", AuthorizerType="JWT",
+        IdentitySource=["$request.header.Authorization"],
+        JwtConfiguration={"Audience": ["app"], "Issuer": "https://issuer.example"})
+    [item] = apigw.get_authorizers(ApiId=api_id)["Items"]
+    assert (item["AuthorizerId"], item["Name"], item["AuthorizerType"]) == (
+        created["AuthorizerId"], "jwt", "JWT")
+    assert item["JwtConfiguration"]["Audience"] == ["app"]

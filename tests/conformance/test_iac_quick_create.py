@@ -8,7 +8,7 @@ import json
 import uuid
 
 from lab.stack import zip_files
-from tests.fixtures.common import trust
+from tests.fixtures.common import trust, wait_active
 from tests.fixtures.iac import http
 
 HANDLER = """
@@ -23,9 +23,12 @@ def _function(cloud) -> str:
     name = f"qc-{uuid.uuid4().hex[:8]}"
     role = cloud.client("iam").create_role(
         RoleName=name, AssumeRolePolicyDocument=trust("lambda.amazonaws.com"))["Role"]["Arn"]
-    return cloud.client("lambda").create_function(
+    lam = cloud.client("lambda")
+    arn = lam.create_function(
         FunctionName=name, Runtime="python3.12", Role=role, Handler="index.handler",
         Code={"ZipFile": zip_files({"index.py": HANDLER})})["FunctionArn"]
+    wait_active(lam, name)
+    return arn
 
 
 def test_quick_create_makes_integration_route_and_default_stage(clean_cloud):

@@ -77,7 +77,9 @@ def test_init_log_says_which_interpreter_runs_the_function(cloud):
         lab_config(cloud, interpreters={own: sys.executable})
         name = deploy(cloud, "def handler(e, c):\n    return 1\n", Runtime=own)
         invoke(cloud, name)
-        first = log_events(cloud, name)[0]["message"]
+        lines = [e["message"] for e in log_events(cloud, name)]
+        assert lines[0].startswith("INIT_START Runtime Version: ")  # AWS's first line
+        first = next(m for m in lines if m.startswith("lab: Runtime"))
         assert f"Runtime {own} runs on Python {runtimes.LAB_VERSION}" in first
         assert "named by the interpreters setting" in first and "NOT match" not in first
         assert own in cloud.health()["lambda"]["interpreters"]

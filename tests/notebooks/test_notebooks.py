@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from lab.walkthrough.notebooks import list_notebooks
+from tests.fixtures.common import chart_problems_file
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = list_notebooks(ROOT / "notebooks")
@@ -16,7 +17,7 @@ NOTEBOOKS = list_notebooks(ROOT / "notebooks")
 @pytest.mark.notebook
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_executes_offline(path, executed_notebooks):
+def test_notebook_executes_offline(path, executed_notebooks, executed_notebooks_dir):
     result = executed_notebooks[path]
     if isinstance(result, BaseException):
         raise result
@@ -24,6 +25,11 @@ def test_notebook_executes_offline(path, executed_notebooks):
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert not errors
+    chart_problems = chart_problems_file(executed_notebooks_dir, path)
+    figures = [json.loads(line) for line in chart_problems.read_text().splitlines()] \
+        if chart_problems.exists() else []
+    assert not figures, "charts that mislead or cannot be read:\n" + "\n".join(
+        f"{f['titles']}: {p}" for f in figures for p in f["problems"])
     if path.stem.startswith("08_"):  # a dress rehearsal of the aws target, labelled as one
         text = "\n".join(str(o.get("text", "")) + json.dumps(o.get("data", {}))
                          for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))

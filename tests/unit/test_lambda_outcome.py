@@ -227,3 +227,19 @@ def test_record_describes_the_invocation():
 def test_unknown_ending_is_refused():
     with pytest.raises(ValueError):
         conclude(SPEC, outcome("vanished"))
+
+
+def test_snapstart_restore_replaces_init_duration_in_report():
+    """snapstart-monitoring.html: a restored environment's REPORT has Restore Duration and
+    Billed Restore Duration, no Init Duration; Billed Duration is the handler's."""
+    done = conclude(SPEC, outcome("response", cold=True, init_ms=30.0, duration_ms=1.2,
+                                  restore=(30.456, 12)))
+    fields = report_fields(done.report)
+    assert "Init Duration" not in fields
+    assert fields["Restore Duration"] == "30.46 ms"
+    assert fields["Billed Restore Duration"] == "12 ms"
+    assert fields["Billed Duration"] == "2 ms"
+    assert done.report.index("Max Memory Used") < done.report.index("Restore Duration")
+    assert done.record["restore_duration_ms"] == 30.456
+    assert done.record["billed_restore_duration_ms"] == 12
+    assert done.record["init_duration_ms"] is None

@@ -17,7 +17,7 @@ import pytest  # noqa: E402
 from lab.experiments import redelivery  # noqa: E402
 from lab.experiments.metadata import run_metadata, tidy  # noqa: E402
 from lab.observe.lifecycle import lifecycle_frame  # noqa: E402
-from lab.results import compare, data, plots  # noqa: E402
+from lab.results import chartcheck, compare, data, plots  # noqa: E402
 from tests.unit.test_data import FakeTarget, fixture  # noqa: E402
 
 UNIT = re.compile(r"\(.+\)")
@@ -52,6 +52,7 @@ def assert_labelled(fig, *sources, title=None, categorical=False):
         assert source in found, (source, found)
     if title:
         assert ax.get_title() == title
+    assert chartcheck.problems(fig) == []  # nothing outside, overlapping or on the data
     plt.close(fig)
 
 
@@ -67,13 +68,20 @@ def latencies():
 def test_latency_cdf_marks_p50_p90_p99_and_names_both_sources(latencies):
     off, aws = latencies
     fig = plots.latency_cdf([off, aws], title="AWS is slower end to end")
-    annotations = [c.get_text().strip() for c in fig.axes[0].texts]
-    assert sum(a.startswith("p50 ") for a in annotations) == 2
-    assert any(a.startswith("p99 ") and a.endswith(" ms") for a in annotations)
-    expected = f"p50 {np.quantile(off['end_to_end_ms'], 0.5):.3g} ms"
+    assert not fig.axes[0].texts  # quantiles are named in the legend, never on a curve
+    annotations = [t.strip() for t in texts(fig).splitlines()]
+    assert sum(a.startswith("p50 = ") for a in annotations) == 2
+    assert any(a.startswith("p99 = ") and a.endswith(" ms") for a in annotations)
+    expected = f"p50 = {np.quantile(off['end_to_end_ms'], 0.5):.3g} ms"
     assert expected in annotations
     assert fig.axes[0].get_xlabel() == "latency (ms)"
     assert_labelled(fig, "offline", "AWS (us-east-1)", title="AWS is slower end to end")
+
+
+def test_latency_cdf_draws_no_quantile_its_sample_cannot_estimate(latencies):
+    fig = plots.latency_cdf(latencies[0].head(20))
+    found = texts(fig)
+    assert "p50 = " in found and "p90 = " in found and "p99" not in found  # 20 samples
 
 
 def test_latency_over_time(latencies):
@@ -130,7 +138,7 @@ def test_message_timeline_draws_one_lane_per_message_with_attempts_and_dlq():
     ev = tidy(ev.to_dict("records"), redelivery.COLUMNS, meta)
     fig = plots.message_timeline(ev, title="m01 ends in the DLQ")
     ax = fig.axes[0]
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["m00", "m01"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["m00 (2 receives)", "m01 (2 receives)"]
     assert len([p for p in ax.patches]) == 4  # 2 attempts each
     found = texts(fig)
     assert "moved to DLQ" in found and "visibility timeout 2 s" in found
@@ -146,7 +154,7 @@ def test_polling_costs_chart():
     fig = plots.polling_costs(summary)
     texts = [t.get_text() for t in fig.axes[0].texts]
     # the bar height is receives per message (300 / 10); all API calls are named apart
-    assert texts[0] == "30.00 receives\n(31.00 API calls incl. deletes)"
+    assert texts[0] == "30.00 receives\n(31.00 calls with deletes)"
     assert_labelled(fig, "AWS (eu-west-1)", categorical=True)
 
 

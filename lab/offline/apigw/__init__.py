@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Request, Response
 
-from lab.offline.apigw import endpoints, stages, tagging, validation
+from lab.offline.apigw import endpoints, listing, stages, tagging, validation
 from lab.offline.apigw.gateway import Gateway
 from lab.offline.errors import json_response
 
@@ -29,6 +29,7 @@ def install(app) -> None:
     app.add_route("apigw-control-checks", validation.matches,
                   validation.make_handler(app, deployments))
     app.add_route("apigw-stages", stages.matches, stages.make_handler(app, deployments))
+    app.add_route("apigw-get-authorizers", listing.matches, listing.make_handler(app))
     app.add_route("apigw-tagging", tagging.matches, tagging.make_handler(app))
 
     def access_log(request: Request) -> Response:

@@ -31,6 +31,7 @@ from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import CloudFormationError, ValidationError
 
 from lab.offline.cloudformation import sam
+from lab.offline.lambda_ import control
 
 log = logging.getLogger("lab.serve.cloudformation")
 
@@ -109,6 +110,8 @@ def parse_and_create_resource(logical_id, resource_json, resources_map, account_
         log.info("stack resource %s (%s) failed: %s", logical_id, resource_type, reason)
         _resource_event(stack, logical_id, resource_type, "CREATE_FAILED", reason=reason)
         raise ResourceFailed(logical_id, resource_type, reason) from exc
+    if resource_type == "AWS::Lambda::Function":
+        control.wait_settled(resource)  # CloudFormation waits for State Active
     physical = getattr(resource, "physical_resource_id", None)
     _resource_event(stack, logical_id, resource_type, "CREATE_COMPLETE",
                     physical_id=str(physical) if physical is not None else None)

@@ -21,6 +21,7 @@ import sys
 
 from lab.offline.lambda_ import control, processes
 from lab.offline.lambda_.api import LambdaApi
+from lab.offline.lambda_.provisioned import ProvisionedApi
 from lab.offline.lambda_.service import InvokeResult, LambdaService
 
 __all__ = ["install", "InvokeResult", "LambdaService"]
@@ -30,7 +31,9 @@ def install(app) -> LambdaService:
     service = LambdaService(app.context)
     control.apply(service.settings)
     app.services["lambda"] = service
-    for name, matches, handle in LambdaApi(service, app.context.default_region).routes():
+    routes = LambdaApi(service, app.context.default_region).routes()
+    routes += ProvisionedApi(service.provisioned, app.context.default_region).routes()
+    for name, matches, handle in routes:
         app.add_route(name, matches, handle)
     app.on_reset(service.reset)
     app.on_shutdown(service.shutdown)

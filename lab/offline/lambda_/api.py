@@ -96,6 +96,7 @@ class LambdaApi:
         service = self.service
         return json_response({"environments": service.environments(),
                               "retired": service.retired(),
+                              "snapshots": service.snapstart.describe(),
                               "async_pending": service.async_invoker.pending(),
                               "async_finished": service.async_invoker.finished_events()})
 

@@ -75,6 +75,7 @@ GUARD = MotoGuard(MOTO_VERIFIED, {
     "LambdaStorage": LambdaStorage, "LambdaResponse": LambdaResponse})
 
 _settings = None  # the LambdaService's Settings (state_delay_s), set by apply()
+ON_PUBLISH: list = []  # callables(fn) run after PublishVersion (snapstart.py takes a snapshot)
 _lock = threading.Lock()
 
 
@@ -121,6 +122,14 @@ def state(fn) -> str:
     """Pending while the create phase runs, else Active."""
     return "Pending" if getattr(fn, "_lab_phase", None) == "create" and not _settled(fn) \
         else "Active"
+
+
+def wait_settled(fn) -> None:
+    """Block until the function's create or update phase is over (Active / Successful), as
+    CloudFormation does before it reports a function resource complete."""
+    remaining = getattr(fn, "_lab_done_at", 0.0) - _now()
+    if remaining > 0:
+        time.sleep(remaining)
 
 
 def updating(fn) -> bool:
@@ -192,6 +201,9 @@ def _get_configuration(original):
                 "RuntimeVersionArn": runtime_version_arn(self.region, self.run_time)}
         if not config.get("Layers"):
             config.pop("Layers", None)
+        snap = getattr(self, "_lab_snap_start", None) or "None"  # snapstart.py
+        config["SnapStart"] = {"ApplyOn": snap, "OptimizationStatus": "On" if (
+            snap == "PublishedVersions" and str(self.version) != "$LATEST") else "Off"}
         return {k: v for k, v in config.items() if v is not None}
     return get_configuration
 
@@ -240,6 +252,8 @@ def _create_function(original):
             _begin(each, "create")
             if spec.get("LoggingConfig"):
                 each._lab_logging_config = dict(spec["LoggingConfig"])
+            if spec.get("SnapStart"):
+                each._lab_snap_start = spec["SnapStart"].get("ApplyOn", "None")
         return fn
     return create_function
 
@@ -256,6 +270,8 @@ def _update(original, kind: str):
         _begin(fn, "update")
         if kind == "configuration" and body.get("LoggingConfig"):
             fn._lab_logging_config = dict(body["LoggingConfig"])
+        if kind == "configuration" and body.get("SnapStart"):
+            fn._lab_snap_start = body["SnapStart"].get("ApplyOn", "None")
         if kind == "code" and body.get("Publish"):
             return result  # the published version's configuration
         return fn.get_configuration()
@@ -269,6 +285,8 @@ def _publish_version(original):
         if fn is not None and not getattr(fn, "_lab_published", False):
             fn._lab_published = True
             fn._lab_seed = uuid.uuid4().hex  # a version's own RevisionId
+            for hook in ON_PUBLISH:
+                hook(fn)
         return fn
     return publish_version
 

@@ -85,7 +85,13 @@ def new_trace_id() -> str:
 
 
 class Environment:
-    """One execution environment: process, Runtime API, log stream, state."""
+    """One execution environment: process, Runtime API, log stream, state.
+
+    Subclasses (provisioned.py, snapstart.py) change `init_type` (Lambda's
+    AWS_LAMBDA_INITIALIZATION_TYPE), `_argv()` and how the process starts (`_start_process`).
+    """
+
+    init_type = "on-demand"
 
     def __init__(self, spec: FunctionSpec, task_root: str, endpoint_url: str,
                  spawner: Spawner, scratch: str, on_exit, python: str | None = None,
@@ -118,15 +124,21 @@ class Environment:
         self.layer_mounts = tuple(layer_mounts)
         self.python = python or sys.executable
         self.write_log(*init_log)
-        env = self._environment(task_root, endpoint_url)
-        env.update(spawner.watch_parent_env())  # no parent-death signal: the bootstrap watches
-        self.proc, self.spawn_ns = spawner.spawn(
-            [self.python, "-m", "awslambdaric", spec.handler], env, task_root)
+        self.proc, self.spawn_ns = self._start_process(spawner, task_root, endpoint_url)
         self.pid = self.proc.pid
         self.tree = processes.ProcessTree(self.pid)
         self._pump_thread = threading.Thread(target=self._pump, daemon=True,
                                              name=f"lambda-logs-{self.id[:8]}")
         self._pump_thread.start()
+
+    def _argv(self) -> list[str]:
+        return [self.python, "-m", "awslambdaric", self.spec.handler]
+
+    def _start_process(self, spawner: Spawner, task_root: str, endpoint_url: str):
+        """(process, start time in ns): a Popen-like object with pid, stdout, wait, returncode."""
+        env = self._environment(task_root, endpoint_url)
+        env.update(spawner.watch_parent_env())  # no parent-death signal: the bootstrap watches
+        return spawner.spawn(self._argv(), env, task_root)
 
     # -- process environment ------------------------------------------------------------
     def _environment(self, task_root: str, endpoint_url: str) -> dict[str, str]:
@@ -150,7 +162,7 @@ class Environment:
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
             "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group,
             "AWS_LAMBDA_LOG_STREAM_NAME": self.stream,
-            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": self.init_type,
             "AWS_LAMBDA_RUNTIME_API": self.api.address,
             "AWS_REGION": spec.region,
             "AWS_DEFAULT_REGION": spec.region,

@@ -48,7 +48,8 @@ def billed_ms(duration_ms: float, init_ms: float | None) -> int:
 
 def report_line(request_id: str, duration_ms: float, memory_mb: int, max_used_mb: int,
                 init_ms: float | None = None, status: str | None = None,
-                error_type: str | None = None) -> str:
+                error_type: str | None = None,
+                restore: tuple[float, int] | None = None) -> str:
     """`REPORT RequestId: ...\\tDuration: ...` exactly as Lambda writes it.
 
     `Init Duration` appears on cold starts only; `Status`/`Error Type` only when the
@@ -61,6 +62,9 @@ def report_line(request_id: str, duration_ms: float, memory_mb: int, max_used_mb
              f"Max Memory Used: {max_used_mb} MB"]
     if init_ms is not None:
         parts.append(f"Init Duration: {init_ms:.2f} ms")
+    if restore is not None:  # SnapStart (snapstart-monitoring.html)
+        parts.append(f"Restore Duration: {restore[0]:.2f} ms")
+        parts.append(f"Billed Restore Duration: {restore[1]} ms")
     if status:
         parts.append(f"Status: {status}")
     if error_type:

@@ -67,6 +67,7 @@ class Outcome:
     init_ms: float | None = None  # cold starts only
     init_breakdown_ms: dict | None = None
     init_timeout_s: float = 10.0
+    restore: tuple[float, int] | None = None  # SnapStart: (Restore, Billed Restore) ms
     peak_kb: int | None = None  # the process's peak RSS (VmHWM)
     ended_ms: int = 0  # epoch ms the timeout was noticed (the "Task timed out" line)
     # where and when it ran, for the record
@@ -196,10 +197,11 @@ def conclude(spec: FunctionSpec, o: Outcome) -> Conclusion:
         raise ValueError(f"unknown ending {o.ended!r}; one of {ENDINGS}")
     v = _VERDICTS[o.ended](o, spec)
     duration = o.duration_ms if v.duration_ms is None else v.duration_ms
-    init_ms = o.init_ms if o.cold else None
+    init_ms = o.init_ms if o.cold and o.restore is None else None
     max_used = max_memory_used_mb(o.peak_kb)
     report = logs.report_line(o.request_id, duration, spec.memory_mb, max_used, init_ms,
-                              v.status, v.error_type if v.status == "error" else None)
+                              v.status, v.error_type if v.status == "error" else None,
+                              o.restore)
     result = InvokeResult(status=200, payload=v.payload, function_error=v.function_error,
                           error_type=v.error_type, request_id=o.request_id,
                           executed_version=spec.version)
@@ -214,4 +216,7 @@ def conclude(spec: FunctionSpec, o: Outcome) -> Conclusion:
         "function_error": v.function_error, "error_type": v.error_type,
         "source": o.source,
     }
+    if o.restore is not None:  # SnapStart (snapstart.py)
+        record["restore_duration_ms"] = round(o.restore[0], 3)
+        record["billed_restore_duration_ms"] = o.restore[1]
     return Conclusion(result, [*v.lines, logs.end_line(o.request_id), report], report, record)

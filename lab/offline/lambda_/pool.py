@@ -83,8 +83,8 @@ class EnvironmentPool:
                         stale.append(env)
                 elif state == "idle" and env.alive:
                     idle.append(env)
-            if idle:
-                env = max(idle, key=lambda e: e.last_used)
+            if idle:  # provisioned environments first (provisioned.py), then the warmest
+                env = max(idle, key=lambda e: (getattr(e, "provisioned", False), e.last_used))
                 env.state = "busy"
                 return env, stale
             self._check_concurrency(spec)
@@ -114,6 +114,11 @@ class EnvironmentPool:
             env.finish()
         else:
             self.forget(env)
+
+    def add(self, env: Environment) -> None:
+        """Pool an environment started outside `acquire` (provisioned concurrency)."""
+        with self._lock:
+            self._pools.setdefault(env.spec.key, []).append(env)
 
     def forget(self, env: Environment) -> None:
         """Drop `env` from the pool (it died or is being retired)."""
@@ -176,7 +181,8 @@ class EnvironmentPool:
         for env in self.all():
             if env.state != "idle" or not env.alive:
                 continue
-            if now - env.last_used > self.settings.keep_alive_s:
+            if (now - env.last_used > self.settings.keep_alive_s
+                    and not getattr(env, "provisioned", False)):
                 self.forget(env)
                 self.retire(env, "idle")
                 continue

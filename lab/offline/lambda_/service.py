@@ -97,6 +97,11 @@ class LambdaService:
         self.interpreters_used: dict[str, str] = {}  # shown in /_lab/health
         self._spawner = Spawner()
         self.pool = EnvironmentPool(self.settings, self._current_spec)
+        from lab.offline.lambda_.provisioned import ProvisionedConcurrency
+        from lab.offline.lambda_.snapstart import SnapStart
+
+        self.provisioned = ProvisionedConcurrency(self)
+        self.snapstart = SnapStart(self)
         from lab.offline.lambda_.async_invoke import AsyncInvoker
 
         self.async_invoker = AsyncInvoker(self)
@@ -148,11 +153,13 @@ class LambdaService:
                     request_id: str, log_type: str | None = None,
                     client_context: str | None = None, source: str = "sync") -> InvokeResult:
         """Run one invocation now (validated, resolved) and record it."""
-        env, cold = self.pool.acquire(spec, lambda: self._start(spec, fn))
+        env, cold = self.pool.acquire(spec, lambda: self.snapstart.start(spec, fn)
+                                      or self._start(spec, fn))
         inv = Invocation(request_id=request_id, payload=payload, invoked_arn=invoked_arn,
                          client_context=client_context, trace_id=new_trace_id())
         try:
             result, record = self._run(spec, env, cold, inv, source)
+            record["initialization_type"] = env.init_type
         finally:
             self.pool.release(env)
         self.records.append(record)
@@ -160,17 +167,23 @@ class LambdaService:
             result.log_tail = self._log_tail(env, inv, cold)
         return result
 
-    def _start(self, spec: FunctionSpec, fn) -> Environment:
+    def _start(self, spec: FunctionSpec, fn, cls: type[Environment] = Environment
+               ) -> Environment:
+        """A new environment of `spec` (`cls`: provisioned.py's, snapstart.py's)."""
         task_root = self.code.task_root(spec.code_sha, functions.code_package(fn))
         interpreter = runtimes.choose(spec.runtime, self.settings.interpreters)
         mounts = self.layers.materialise(
             functions.layer_packages(self.account_id, spec.region, spec))
-        notes = [interpreter.describe()]
-        self.interpreters_used[spec.runtime] = notes[0].removeprefix("lab: ")
+        # A cold start's first line on AWS (the runtime version is the lab's own).
+        version = (spec.runtime or "python").replace("python", "python:", 1)
+        init_start = (f"INIT_START Runtime Version: {version}.lab\tRuntime Version ARN: "
+                      f"{control.runtime_version_arn(spec.region, spec.runtime)}")
+        self.interpreters_used[spec.runtime] = interpreter.describe().removeprefix("lab: ")
+        notes = [init_start, interpreter.describe()]
         notes += [f"lab: layer {arn} is AWS's public Powertools layer: it runs the installed "
                   f"aws-lambda-powertools {layers.powertools_version()}"
                   for arn in spec.layers if layers.is_powertools_arn(arn)]
-        env = Environment(spec, task_root, self.context.endpoint_url, self._spawner,
+        env = cls(spec, task_root, self.context.endpoint_url, self._spawner,
                           self._scratch, self.pool.forget, python=interpreter.path,
                           layer_mounts=tuple(mounts), init_log=tuple(notes))
         env.interpreter = interpreter
@@ -187,6 +200,7 @@ class LambdaService:
     def _run(self, spec: FunctionSpec, env: Environment, cold: bool, inv: Invocation,
              source: str) -> tuple[InvokeResult, dict]:
         init = self._init_phase(env) if cold else _Init()
+        restore = env.restore_ms() if cold and hasattr(env, "restore_ms") else None
         if init.failed:
             ended, duration_ms = init.failed, self._skip_handler(spec, env, inv)
         else:
@@ -203,7 +217,7 @@ class LambdaService:
             init_breakdown_ms=init.breakdown, init_timeout_s=self.settings.init_timeout_s,
             peak_kb=peak_kb, ended_ms=logs.now_ms(), environment_id=env.id,
             log_stream=env.stream, pid=env.pid, start_ms=inv.start_ms, end_ms=inv.end_ms,
-            source=source))
+            source=source, restore=restore))
         env.drain()
         env.write_log(*done.log_lines)
         return done.result, done.record
@@ -283,11 +297,15 @@ class LambdaService:
 
     def reset(self) -> None:
         self.async_invoker.clear()
+        self.provisioned.reset()
+        self.snapstart.reset()
         self.pool.reset()
         self.records.clear()
 
     def shutdown(self) -> None:
         self.async_invoker.stop()
+        self.provisioned.stop()
+        self.snapstart.stop()
         self.pool.stop()
         self._spawner.stop()
         shutil.rmtree(self._scratch, ignore_errors=True)
