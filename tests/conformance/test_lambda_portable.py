@@ -3,7 +3,8 @@
 paths a Mac runs are exercised on Linux.
 
 The checks are the conformance suite's own test functions, imported here: in this module
-their `cloud` and `clean_cloud` are a portable-mode endpoint. Added here: the endpoint
+their `cloud` and `clean_cloud` are a portable-mode endpoint (SnapStart's restored
+environments, forks of a template, included). Added here: the endpoint
 says it is portable, a handler's child process ends with its environment, and no
 environment (nor its children) outlives a SIGKILLed lab serve, with no parent-death
 signal (each environment's bootstrap watches its parent).
@@ -35,6 +36,11 @@ from tests.conformance.test_lambda_invoke import (  # noqa: F401
 )
 from tests.conformance.test_lambda_lifecycle import (  # noqa: F401
     test_reset_kills_every_environment,
+)
+from tests.conformance.test_lambda_provisioned import (  # noqa: F401
+    test_a_restored_environment_that_crashes_reports_its_exit,
+    test_provisioned_environments_answer_first_without_init_then_excess_is_on_demand,
+    test_snapstart_restores_with_restore_duration_and_hooks,
 )
 from tests.fixtures.lambda_ import (
     SLEEPY,

@@ -17,47 +17,67 @@ import os
 import sys
 import time
 
+_watched = {"parent": None}  # the pid this process must not outlive (None: not watching)
 
-def _watch_parent() -> None:
-    expected = os.environ.pop("_LAB_PARENT_PID", None)
-    if not expected:
-        return
-    import atexit
+
+def _parent_gone() -> bool:
+    return _watched["parent"] is not None and os.getppid() != _watched["parent"]
+
+
+def _end_group() -> None:
     import signal
+
+    try:
+        os.killpg(os.getpgid(0), signal.SIGKILL)  # the handler's children too
+    finally:
+        os._exit(137)
+
+
+def _at_exit() -> None:
+    """The runtime may exit first on its own (its Runtime API vanished with lab serve,
+    possibly before the kernel re-parents it): its children must not stay behind. lab
+    serve, when alive, kills the group after this exit anyway."""
+    import signal
+
+    if _watched["parent"] is None:
+        return
+    if _parent_gone():
+        _end_group()
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # not this process: its exit status
+    os.killpg(os.getpgid(0), signal.SIGTERM)       # stays the runtime's own
+
+
+def watch_parent(expected: int) -> None:
+    """End this process's group when its parent (`expected`) is gone: checked now, every
+    0.2 s by a daemon thread, and at exit. Also called by `_lab_snapstart` in each forked
+    (restored) environment, for its template."""
+    import atexit
     import threading
 
-    def gone() -> bool:
-        return os.getppid() != int(expected)
-
-    def end_group() -> None:
-        try:
-            os.killpg(os.getpgid(0), signal.SIGKILL)  # the handler's children too
-        finally:
-            os._exit(137)
-
-    if gone():  # lab serve died while this process started
-        end_group()
-    def at_exit() -> None:
-        """The runtime may exit first on its own (its Runtime API vanished with lab serve,
-        possibly before the kernel re-parents it): its children must not stay behind.
-        lab serve, when alive, kills the group after this exit anyway."""
-        if gone():
-            end_group()
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # not this process: its exit status
-        os.killpg(os.getpgid(0), signal.SIGTERM)       # stays the runtime's own
-
-    atexit.register(at_exit)
+    first = _watched["parent"] is None
+    _watched["parent"] = expected
+    if _parent_gone():  # the parent died while this process started
+        _end_group()
+    if first:
+        atexit.register(_at_exit)
 
     def watch() -> None:
-        while not gone():
+        while not _parent_gone():
             time.sleep(0.2)
-        end_group()
+        _end_group()
 
     threading.Thread(target=watch, name="lab-parent-watch", daemon=True).start()
 
 
+# A process forked from here (a handler's os.fork, a SnapStart restore) is not watched
+# (its thread did not survive the fork) until it asks; it is in this process group anyway.
+os.register_at_fork(after_in_child=lambda: _watched.update(parent=None))
+
+
 def _install() -> None:
-    _watch_parent()
+    expected = os.environ.pop("_LAB_PARENT_PID", None)
+    if expected:
+        watch_parent(int(expected))
     trace = os.environ.pop("_LAB_INIT_TRACE", None)
     pythonpath = os.environ.pop("_LAB_PYTHONPATH", None)
     if pythonpath is not None:  # the handler sees Lambda's PYTHONPATH, not this directory
