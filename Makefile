@@ -14,7 +14,7 @@ PORT ?= 4566
 # extra arguments for jupyter lab, e.g. make lab JUPYTER_ARGS="--no-browser --port 8890"
 JUPYTER_ARGS ?=
 
-.PHONY: help setup browser system-deps run test lint lab serve bench clean
+.PHONY: help setup browser sandbox system-deps run test lint lab serve bench clean
 
 help:
 	@echo "make run    - main job: set up, execute every notebook offline into build/"
@@ -64,6 +64,14 @@ system-deps:
 	  echo "make system-deps knows Debian/Ubuntu (apt-get) only; install $(SYSTEM_PACKAGES) yourself"; exit 1; }
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES)
+
+# Lambda environments run in bubblewrap (docs/security.md); without it lab serve falls back
+# to plain processes and says so. Installing it needs root: system-deps (never make test).
+sandbox:
+	@if command -v bwrap >/dev/null 2>&1; then echo "bubblewrap: $$(command -v bwrap)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then $(MAKE) system-deps; \
+	else echo "bubblewrap is not installed and installing it needs root: sudo make system-deps"; \
+	  echo "(or your system's package; without it lab serve runs environments unsandboxed)"; fi
 
 test: lint
 	$(VENV)/bin/pytest

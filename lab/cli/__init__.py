@@ -10,8 +10,17 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("serve", help="run the local AWS endpoint (moto + the lab's additions)")
-    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    s.add_argument("--port", type=int, default=4566, help="port (default 4566; 0 = a free port)")
+    s.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1; a non-loopback address needs"
+                        " --allow-remote)")
+    s.add_argument("--port", type=_port, default=4566,
+                   help="port (default 4566; 0 = a free port)")
+    s.add_argument("--allow-remote", action="store_true",
+                   help="allow --host to be reachable from other machines. DANGER: whoever "
+                        "reaches the port can run code on this machine as this user")
+    s.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="also serve requests whose Host header names NAME (repeatable; "
+                        "loopback names and addresses are always served)")
     s.add_argument("--exit-with-parent", dest="exit_with_parent", action="store_true",
                    help="stop when the process that started it ends (what lab.connect() asks"
                         " for); by default it runs until stopped (Ctrl-C, SIGTERM, SIGHUP)")
@@ -32,12 +41,23 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}: not a number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"invalid port {port}: use 0..65535 (0 = a free port)")
+    return port
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         from lab.offline.server import serve
 
-        return serve(args.host, args.port, args.exit_with_parent)
+        return serve(args.host, args.port, args.exit_with_parent,
+                     allow_hosts=tuple(args.allow_host), allow_remote=args.allow_remote)
     if args.command == "build":
         from lab.walkthrough.build import build
 

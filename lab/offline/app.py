@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 
 from werkzeug.wrappers import Request, Response
 
+from lab.offline.access import AccessPolicy
 from lab.offline.errors import LabAwsError, aws_error, json_response
+from lab.offline.requests import malformed, too_large
 
 log = logging.getLogger("lab.offline")
 
@@ -30,6 +32,7 @@ DEFAULT_REGION = "us-east-1"
 # Extensions, in the order they are installed and their routes tried. Each module has
 # `install(app)`; see docs/architecture.md for the contract between them.
 EXTENSIONS: list[str] = [
+    "lab.offline.input_checks",
     "lab.offline.lambda_",
     "lab.offline.sqs",
     "lab.offline.esm",
@@ -48,10 +51,24 @@ class ServerContext:
     account_id: str = ACCOUNT_ID
     default_region: str = DEFAULT_REGION
     started_at: float = field(default_factory=time.time)
+    allow_hosts: tuple[str, ...] = ()  # beyond loopback names (`lab serve --allow-host`)
 
     @property
     def endpoint_url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+
+def _release_memory() -> None:
+    """After a reset: collect, and give freed heap pages back to the OS (glibc), so a long
+    session's RSS returns to idle."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 @dataclass
@@ -71,6 +88,7 @@ class LabApp:
         )
 
         self.context = context
+        self.access = AccessPolicy(context.allow_hosts)
         self.routes: list[Route] = []
         self.extensions: list[str] = []
         self.health_info: dict[str, object] = {}
@@ -80,6 +98,8 @@ class LabApp:
         self.services: dict[str, object] = {}
         self._shutdown_hooks: list[Callable[[], None]] = []
         self._reset_hooks: list[Callable[[], None]] = []
+        # Checks before any route: each may read the body and answer (a 4xx), or pass.
+        self._guards: list[Callable[[Request], Response | None]] = []
         self._moto = DomainDispatcherApplication(create_backend_app)
         self._lock = threading.Lock()
         self.add_route("health", lambda r: r.path == "/_lab/health", self._health)
@@ -93,6 +113,11 @@ class LabApp:
     def add_route(self, name: str, matches: Callable[[Request], bool],
                   handle: Callable[[Request], Response]) -> None:
         self.routes.append(Route(name, matches, handle))
+
+    def add_guard(self, guard: Callable[[Request], Response | None]) -> None:
+        """`guard(request)` runs before the routes: a Response refuses the request, None lets
+        it pass. A guard may read the body (`request.get_data()`); routes and moto still can."""
+        self._guards.append(guard)
 
     def on_shutdown(self, hook: Callable[[], None]) -> None:
         self._shutdown_hooks.append(hook)
@@ -116,6 +141,7 @@ class LabApp:
             for hook in self._reset_hooks:
                 hook()
             moto_api_backend.reset()
+        _release_memory()
 
     # -- WSGI ---------------------------------------------------------------------------
     def forward_to_moto(self, request: Request, data: bytes | None = None) -> Response:
@@ -129,6 +155,11 @@ class LabApp:
 
     def __call__(self, environ, start_response):
         request = Request(environ)
+        refusal = self.access.refusal(request) or too_large(request)  # access.py, limits
+        if refusal is None:
+            refusal = self._guard(request)
+        if refusal is not None:
+            return refusal(environ, start_response)
         for route in self.routes:
             if route.matches(request):
                 try:
@@ -140,7 +171,47 @@ class LabApp:
                     response = aws_error("ServiceException", f"lab {route.name}: {exc}", 500,
                                          sender_fault=False)
                 return response(environ, start_response)
-        return self._moto(environ, start_response)
+        if request.path.startswith("/_lab/"):
+            return aws_error("NotFoundException", f"lab serve has no route {request.method} "
+                             f"{request.path}", 404)(environ, start_response)
+        return self._call_moto(request, environ, start_response)
+
+    def _guard(self, request: Request) -> Response | None:
+        for guard in self._guards:
+            try:
+                refusal = guard(request)
+            except LabAwsError as exc:
+                refusal = exc.to_response()
+            if refusal is not None:
+                return refusal
+        if "_cached_data" in request.__dict__:  # a guard read the body: moto reads it again
+            request.environ["wsgi.input"] = io.BytesIO(request.get_data())
+        return None
+
+    def _call_moto(self, request: Request, environ, start_response):
+        """moto's answer, except that a crash or an HTML error page becomes an AWS-shaped
+        4xx: only a malformed request makes moto fail this way (its traceback is logged)."""
+        captured: list = []
+
+        def capture(status, headers, exc_info=None):
+            captured[:] = [status, headers]
+            return lambda data: None  # moto's apps never call write()
+
+        try:
+            body = self._moto(environ, capture)
+        except Exception:
+            log.warning("moto failed on %s %s:\n%s", request.method, request.path,
+                        traceback.format_exc())
+            return malformed(request)(environ, start_response)
+        status, headers = captured or ("500 INTERNAL SERVER ERROR", [])
+        html = any(k.lower() == "content-type" and v.startswith("text/html")
+                   for k, v in headers)
+        if html and int(status.split()[0]) >= 400:
+            if hasattr(body, "close"):
+                body.close()
+            return malformed(request, int(status.split()[0]))(environ, start_response)
+        start_response(status, headers)
+        return body
 
     # -- built-in routes ----------------------------------------------------------------
     def _health(self, request: Request) -> Response:

@@ -23,14 +23,14 @@ class ServeProcess:
     """A running `lab serve` child: `.url`, `.pid`, `.log_path`, `.stop()`."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, timeout: float = 60.0,
-                 env: dict[str, str] | None = None):
+                 env: dict[str, str] | None = None, args: list[str] | None = None):
         fd, self.log_path = tempfile.mkstemp(prefix="lab-serve-", suffix=".log")
         self._log = os.fdopen(fd, "w", buffering=1)
         child_env = dict(os.environ)
         child_env.update(env or {})
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "lab", "serve", "--host", host, "--port", str(port),
-             "--exit-with-parent"],
+             "--exit-with-parent", *(args or [])],
             stdout=subprocess.PIPE, stderr=self._log, stdin=subprocess.DEVNULL,
             text=True, env=child_env,
         )

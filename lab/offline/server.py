@@ -18,8 +18,6 @@ import time
 
 from lab.offline.moto_setup import configure_moto
 
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-
 
 class ServeError(RuntimeError):
     """A problem the user can fix (port taken, bad host): printed without a traceback."""
@@ -43,10 +41,13 @@ class LabServer:
     """The endpoint, runnable in a thread (tests) or as the `lab serve` process."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 4566,
-                 extensions: list[str] | None = None):
+                 extensions: list[str] | None = None, allow_hosts: tuple[str, ...] = (),
+                 allow_remote: bool = False):
         self.host = host
         self.port = port
         self.extensions = extensions
+        self.allow_hosts = tuple(allow_hosts)
+        self.allow_remote = allow_remote
         self.app = None
         self._server = None
         self._thread: threading.Thread | None = None
@@ -62,8 +63,16 @@ class LabServer:
         from lab.offline.app import LabApp, ServerContext
 
         _check_host(self.host)
+        _check_port(self.port)
+        if not self.allow_remote and beyond_loopback(self.host):
+            raise ServeError(
+                f"{self.host} is reachable from other machines, and whoever reaches the port "
+                "can run code on this machine as this user: add --allow-remote if you mean it")
         configure_moto()
-        context = ServerContext(host=self.host, port=self.port)
+        allowed = self.allow_hosts
+        if self.allow_remote:
+            allowed += (self.host,)  # clients (and handlers) name the address they were given
+        context = ServerContext(host=self.host, port=self.port, allow_hosts=allowed)
         self.app = LabApp(context, self.extensions)
         try:
             _probe_bind(self.host, self.port)  # werkzeug exits the process on EADDRINUSE
@@ -139,6 +148,38 @@ def _check_host(host: str) -> None:
             from None
 
 
+def _print_sandbox(server: LabServer) -> None:
+    """Say how execution environments are contained (docs/security.md)."""
+    sandbox = server.app.health_info.get("sandbox") if server.app else None
+    if not sandbox:
+        return
+    if sandbox["mode"] == "none":
+        print(f"lab serve: WARNING: Lambda environments run without a sandbox "
+              f"({sandbox['reason']}); not contained: {sandbox['not_contained']}",
+              file=sys.stderr, flush=True)
+    else:
+        print(f"lab serve: Lambda environments run in a {sandbox['mode']} sandbox",
+              file=sys.stderr, flush=True)
+
+
+def _check_port(port: int) -> None:
+    if not 0 <= port <= 65535:
+        raise ServeError(f"invalid port {port}: use 0..65535 (0 = a free port)")
+
+
+def beyond_loopback(host: str) -> bool:
+    """True if `host` (a name or address to bind) is not only this machine's loopback."""
+    from lab.offline.access import is_loopback
+
+    if is_loopback(host):
+        return False
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        return True
+    return not all(is_loopback(info[4][0]) for info in infos)
+
+
 def _watch_parent(stop: threading.Event) -> None:
     """Set `stop` when the process that started us dies (we get re-parented), saying so."""
     parent = os.getppid()
@@ -149,21 +190,23 @@ def _watch_parent(stop: threading.Event) -> None:
             stop.set()
 
 
-def serve(host: str = "127.0.0.1", port: int = 4566, exit_with_parent: bool = False) -> int:
+def serve(host: str = "127.0.0.1", port: int = 4566, exit_with_parent: bool = False,
+          allow_hosts: tuple[str, ...] = (), allow_remote: bool = False) -> int:
     """Run `lab serve` in the foreground until SIGINT/SIGTERM/SIGHUP, or, with
     `exit_with_parent` (what `lab.connect()` asks for), until its parent process exits."""
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda *_: stop.set())
-    server = LabServer(host, port)
+    server = LabServer(host, port, allow_hosts=allow_hosts, allow_remote=allow_remote)
     try:
         url = server.start()
     except ServeError as exc:
         print(f"lab serve: error: {exc}", file=sys.stderr, flush=True)
         return 2
-    if host not in LOOPBACK:
-        print(f"lab serve: warning: listening on {host}, reachable beyond this machine",
-              file=sys.stderr, flush=True)
+    if beyond_loopback(host):
+        print(f"lab serve: WARNING: listening on {host} (--allow-remote): whoever reaches this "
+              "port can run code on this machine as this user", file=sys.stderr, flush=True)
+    _print_sandbox(server)
     print(f"lab serve: ready at {url}", flush=True)
     for name, why in server.app.health_issues.items():  # also in /_lab/health ("degraded")
         print(f"lab serve: warning: {name} degraded: {why}", file=sys.stderr, flush=True)

@@ -55,4 +55,5 @@ def install(app) -> LambdaService:
                       "AWS's configuration shape (lab/offline/lambda_/control.py)",
         },
     }
+    app.health_info["sandbox"] = service.sandbox.describe()
     return service

@@ -16,13 +16,37 @@ import re
 
 from werkzeug.wrappers import Request, Response
 
-from lab.offline.errors import json_response
-from lab.offline.lambda_.exceptions import InvalidRequestContent
+from lab.offline.errors import LabAwsError, json_response
+from lab.offline.lambda_.exceptions import InvalidRequestContent, RequestTooLarge
+from lab.offline.lambda_.limits import ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT
 from lab.offline.lambda_.service import LambdaService
-from lab.offline.requests import request_region
+from lab.offline.requests import read_bounded, request_region
 
 INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 INVOKE_ASYNC = re.compile(r"^/2014-11-13/functions/(?P<name>[^/]+)/invoke-async/?$")
+# Any other path ending in /invocations (e.g. an encoded "../..") names no function.
+INVOKE_ANY = re.compile(r"^/2015-03-31/functions/.*/invocations/?$")
+# Invoke's FunctionName pattern (API_Invoke.html).
+FUNCTION_NAME = re.compile(r"^(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?"
+                           r"(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?$")
+
+
+def function_name(name: str) -> str:
+    """`name` if it satisfies Invoke's FunctionName constraint, else ValidationException."""
+    if not FUNCTION_NAME.match(name) or len(name) > 170 or name.strip(".") == "":
+        raise LabAwsError("ValidationException",
+                          f"1 validation error detected: Value '{name}' at 'functionName' "
+                          "failed to satisfy constraint: Member must satisfy regular "
+                          f"expression pattern: {FUNCTION_NAME.pattern[1:-1]}")
+    return name
+
+
+def payload(request: Request, limit: int) -> bytes:
+    """The body, read bounded: RequestTooLargeException (413) past `limit`."""
+    data = read_bounded(request, limit)
+    if data is None:
+        raise RequestTooLarge(limit)
+    return data
 
 
 def client_context(request: Request) -> str | None:
@@ -47,7 +71,7 @@ class LambdaApi:
     def routes(self) -> list[tuple]:
         """(name, matches, handle) for `app.add_route`."""
         return [
-            ("lambda-invoke", lambda r: r.method == "POST" and bool(INVOKE.match(r.path)),
+            ("lambda-invoke", lambda r: r.method == "POST" and bool(INVOKE_ANY.match(r.path)),
              self.invoke),
             ("lambda-invoke-async",
              lambda r: r.method == "POST" and bool(INVOKE_ASYNC.match(r.path)),
@@ -62,10 +86,15 @@ class LambdaApi:
         ]
 
     def invoke(self, request: Request) -> Response:
+        match = INVOKE.match(request.path)
+        name = function_name(match.group("name") if match else
+                             request.path.split("/functions/", 1)[1].rsplit("/invocations", 1)[0])
+        invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
         result = self.service.invoke(
-            function=INVOKE.match(request.path).group("name"), payload=request.get_data(),
+            function=name, payload=payload(request, ASYNC_PAYLOAD_LIMIT
+                                           if invocation_type == "Event" else SYNC_PAYLOAD_LIMIT),
             qualifier=request.args.get("Qualifier"),
-            invocation_type=request.headers.get("X-Amz-Invocation-Type", "RequestResponse"),
+            invocation_type=invocation_type,
             log_type=request.headers.get("X-Amz-Log-Type"),
             client_context=client_context(request),
             region=request_region(request, self.default_region))
@@ -82,8 +111,8 @@ class LambdaApi:
 
     def invoke_async(self, request: Request) -> Response:
         result = self.service.invoke(
-            function=INVOKE_ASYNC.match(request.path).group("name"),
-            payload=request.get_data(), invocation_type="Event",
+            function=function_name(INVOKE_ASYNC.match(request.path).group("name")),
+            payload=payload(request, ASYNC_PAYLOAD_LIMIT), invocation_type="Event",
             region=request_region(request, self.default_region))
         return json_response({"Status": 202}, status=202,
                              headers={"x-amzn-RequestId": result.request_id})
@@ -103,8 +132,10 @@ class LambdaApi:
     def config(self, request: Request) -> Response:
         if request.method == "POST":
             try:
-                values = json.loads(request.get_data() or b"{}")
+                values = json.loads(payload(request, 64 * 1024) or b"{}")
             except ValueError:
                 raise InvalidRequestContent("body must be JSON") from None
+            if not isinstance(values, dict):
+                raise InvalidRequestContent("body must be a JSON object")
             self.service.settings.update(values)
         return json_response(vars(self.service.settings))

@@ -5,13 +5,15 @@ Lambda's environment variables, its own Runtime API (runtime_api.py) and its own
 stream. It lives through INIT (process start to the runtime's first `next`), then one
 INVOKE at a time, until it is shut down (idle, stale code, reset) or dies (timeout kill,
 crash, out of memory). Processes are started, measured, killed and reaped through the
-portable process layer (processes.py), which makes sure none outlives `lab serve`.
+portable process layer (processes.py), which makes sure none outlives `lab serve`; the
+sandbox (sandbox.py, bubblewrap on Linux) wraps the command where the OS allows it.
 """
 
 from __future__ import annotations
 
 import os
-import select
+import selectors
+import shutil
 import sys
 import threading
 import time
@@ -19,7 +21,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lab.offline.lambda_ import logs, processes
+from lab.offline.lambda_ import logs, processes, sandbox
 from lab.offline.lambda_.layers import python_paths
 from lab.offline.lambda_.processes import Spawner
 from lab.offline.lambda_.runtime_api import RuntimeApi
@@ -44,6 +46,7 @@ class FunctionSpec:
     code_sha: str
     reserved: int | None
     layers: tuple[str, ...] = ()  # layer version ARNs, in order
+    ephemeral_mb: int = 512  # EphemeralStorage: the size of the private /tmp
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -53,7 +56,7 @@ class FunctionSpec:
     def fingerprint(self) -> tuple:
         """Environments of an older fingerprint are retired (code or configuration changed)."""
         return (self.handler, self.runtime, self.memory_mb, self.timeout_s, self.env_vars,
-                self.code_sha, self.layers)
+                self.code_sha, self.layers, self.ephemeral_mb)
 
     @property
     def log_group(self) -> str:
@@ -117,16 +120,28 @@ class Environment:
         self._out_lock = threading.Lock()
         self._partial = b""
         self._on_exit = on_exit
-        self._trace = os.path.join(scratch, f"init-{self.id}.trace")
+        self._box = spawner.sandbox or sandbox.Sandbox("none", "not configured")
+        self._runtime_pid: int | None = None
+        self._dir = os.path.join(scratch, f"env-{self.id}")  # the INIT trace
+        os.makedirs(self._dir)
+        self._trace = os.path.join(self._dir, "init.trace")
+        self._marks: dict[str, int] | None = None
         self.api = RuntimeApi(self, self.id[:8])
         # Layers (layers.Mount: a host directory standing for /opt) go on PYTHONPATH after
         # the task root, in Lambda's order; `python`: runtimes.choose()'s interpreter.
         self.layer_mounts = tuple(layer_mounts)
         self.python = python or sys.executable
         self.write_log(*init_log)
-        self.proc, self.spawn_ns = self._start_process(spawner, task_root, endpoint_url)
+        try:
+            self.proc, self.spawn_ns = self._start_process(spawner, task_root, endpoint_url)
+        except BaseException:
+            self.api.close()
+            shutil.rmtree(self._dir, ignore_errors=True)
+            raise
         self.pid = self.proc.pid
-        self.tree = processes.ProcessTree(self.pid)
+        # the environment's processes (bubblewrap's own not counted as its memory)
+        self.tree = processes.ProcessTree(
+            self.pid, exclude=("bwrap",) if self._box.mode == "bubblewrap" else ())
         self._pump_thread = threading.Thread(target=self._pump, daemon=True,
                                              name=f"lambda-logs-{self.id[:8]}")
         self._pump_thread.start()
@@ -135,17 +150,28 @@ class Environment:
         return [self.python, "-m", "awslambdaric", self.spec.handler]
 
     def _start_process(self, spawner: Spawner, task_root: str, endpoint_url: str):
-        """(process, start time in ns): a Popen-like object with pid, stdout, wait, returncode."""
-        env = self._environment(task_root, endpoint_url)
-        env.update(spawner.watch_parent_env())  # no parent-death signal: the bootstrap watches
-        return spawner.spawn(self._argv(), env, task_root)
+        """(process, start time in ns): a Popen-like object with pid, stdout, wait, returncode.
+        In the sandbox (if any): code at /var/task, layers at /opt."""
+        box = self._box
+        opt_dir = self.layer_mounts[0].host if self.layer_mounts else None
+        argv, cwd = box.command(self._argv(), task_root=task_root, boot_dir=BOOT_DIR,
+                                trace_dir=self._dir, tmp_mb=self.spec.ephemeral_mb,
+                                opt_dir=opt_dir)
+        env = self._environment(box.task_root(task_root), endpoint_url)
+        if box.mode != "bubblewrap":  # (bwrap has --die-with-parent and its own pid space)
+            env.update(spawner.watch_parent_env())  # no parent-death signal: the bootstrap
+        return spawner.spawn(argv, env, cwd)        # watches lab serve itself
 
     # -- process environment ------------------------------------------------------------
     def _environment(self, task_root: str, endpoint_url: str) -> dict[str, str]:
+        # Built from scratch: nothing of lab serve's own environment (its secrets) leaks in.
         spec = self.spec
         layer_paths = python_paths(list(self.layer_mounts))
+        if self._box.mode == "bubblewrap":  # the handler sees the layers at /opt
+            for mount in self.layer_mounts:
+                layer_paths = [p.replace(mount.host, mount.target, 1) for p in layer_paths]
         env = {
-            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin:/opt/bin",
             "LANG": "en_US.UTF-8",
             "TZ": ":UTC",
             # The handler's own boto3 calls reach the offline cloud, never a real account.
@@ -172,9 +198,10 @@ class Environment:
             "_HANDLER": spec.handler,
             # Our sitecustomize first (INIT timing), then the code; it resets PYTHONPATH
             # to _LAB_PYTHONPATH before the handler runs.
-            "PYTHONPATH": os.pathsep.join([BOOT_DIR, task_root, *layer_paths]),
+            "PYTHONPATH": os.pathsep.join([self._box.runtime_dir(BOOT_DIR), task_root,
+                                           *layer_paths]),
             "_LAB_PYTHONPATH": os.pathsep.join([task_root, *layer_paths]),
-            "_LAB_INIT_TRACE": self._trace,
+            "_LAB_INIT_TRACE": self._box.trace_file(self._dir),
             "PYTHONDONTWRITEBYTECODE": "1",
         }
         env.update(lambda_vars)
@@ -238,14 +265,7 @@ class Environment:
 
     def init_breakdown_ms(self) -> dict[str, float | None]:
         """INIT phases from process start to the first `next`, as far as they are measured."""
-        marks = {"process_start": self.spawn_ns}
-        try:
-            with open(self._trace) as fh:
-                for line in fh:
-                    name, value = line.split()
-                    marks[name] = int(value)
-        except (FileNotFoundError, ValueError):
-            pass  # no (complete) trace: INIT ended early; the inner phases stay None
+        marks = {"process_start": self.spawn_ns, **self._read_trace()}
         marks["first_next"] = self.first_next_ns
 
         def span(a, b):
@@ -259,6 +279,19 @@ class Environment:
             "handler_import_and_init_ms": span("handler_import_start", "first_next"),
             "init_total_ms": span("process_start", "first_next"),
         }
+
+    def _read_trace(self) -> dict[str, int]:
+        if self._marks is None or len(self._marks) < 2:
+            marks = {}
+            try:
+                with open(self._trace) as fh:
+                    for line in fh:
+                        name, value = line.split()
+                        marks[name] = int(value)
+            except (OSError, ValueError):
+                pass  # no (complete) trace: INIT ended early; the inner phases stay None
+            self._marks = marks
+        return self._marks
 
     def invoke(self, inv: Invocation) -> str:
         """Hand `inv` to the runtime; return "done", "exited", "killed" or "timeout"."""
@@ -299,7 +332,7 @@ class Environment:
                 self.kill_reason = reason
             self._closing = True
             self._cv.notify_all()
-        self.tree.kill()  # its process group and every process seen in its tree
+        self._kill_tree()
         with self._cv:
             self._cv.wait_for(lambda: self.exit_status is not None, timeout=wait_s)
         self.api.close()
@@ -308,43 +341,75 @@ class Environment:
     def alive(self) -> bool:
         return self.exit_status is None and self.kill_reason is None
 
+    def _kill_tree(self) -> None:
+        """SIGKILL the process group and every process seen in the environment's tree
+        (with bubblewrap, the kernel then ends the rest of its PID namespace)."""
+        self.tree.kill()
+
+    def runtime_pid(self) -> int | None:
+        """The runtime's own process (inside bubblewrap: the first process that is not
+        bwrap)."""
+        if self._runtime_pid is None:
+            if self._box.mode != "bubblewrap":
+                self._runtime_pid = self.pid
+            else:
+                measured = self.tree.measured()
+                self._runtime_pid = measured[0] if measured else None
+        return self._runtime_pid
+
+    def tree_rss_kb(self) -> int | None:
+        """Summed RSS of the environment's processes (bubblewrap's own excluded)."""
+        return self.tree.rss_kb()
+
     def peak_rss_kb(self) -> int | None:
-        """Peak RSS so far: the kernel's (VmHWM) where the OS says (Linux), else the
-        highest sampled (portable mode: every call, i.e. every monitor poll); remembered,
-        so it outlives the process."""
-        peak = processes.peak_rss_kb(self.pid)
-        if peak is None:
-            peak = self.tree.sample_peak_kb()
-        if peak is not None:
-            self.last_peak_kb = max(peak, self.last_peak_kb or 0)
+        """Peak memory so far: the runtime's peak RSS from the kernel where the OS says
+        (Linux: VmHWM), else its RSS sampled at every call (every monitor poll), and, when
+        higher, the summed RSS of the whole tree (sampled every 5th call); remembered, so
+        it outlives the process."""
+        pid = self.runtime_pid()
+        kernel = processes.peak_rss_kb(pid) if pid is not None else None
+        sampled = self.tree.sample_peak_kb(pid if kernel is None else None)
+        if kernel is None and sampled is None:
+            return None
+        peak = max(kernel or 0, sampled or 0)
+        self.last_peak_kb = max(peak, self.last_peak_kb or 0)
         return peak
 
     def rss_kb(self) -> int | None:
-        return self.tree.root_rss_kb()
+        return self.tree_rss_kb()
 
     # -- output -> CloudWatch Logs ---------------------------------------------------------
     def _pump(self) -> None:
         fd = self.proc.stdout.fileno()
         os.set_blocking(fd, False)
-        while True:
-            select.select([fd], [], [])
-            with self._out_lock:
-                if self._read_available(fd):
-                    break
+        with selectors.DefaultSelector() as selector:  # select() fails past fd 1023
+            selector.register(fd, selectors.EVENT_READ)
+            while True:
+                selector.select()
+                with self._out_lock:
+                    if self._read_available(fd):
+                        break
         with self._out_lock:
             if self._partial:
                 self._emit(self._partial)
                 self._partial = b""
         _, exit_peak_kb = processes.wait(self.proc)
         self.proc.stdout.close()
-        if exit_peak_kb is not None:  # the reaped process's own peak, from the kernel
+        if exit_peak_kb is not None and self._box.mode != "bubblewrap":
+            # the reaped runtime's own peak, from the kernel (with bubblewrap: bwrap's)
             self.last_peak_kb = max(exit_peak_kb, self.last_peak_kb or 0)
-        self.tree.kill()  # what the runtime left behind in its process group ends with it
+        self._read_trace()
+        self._kill_tree()  # what the runtime left behind ends with it
+        status = self.proc.returncode
+        if self._box.mode == "bubblewrap" and 128 < status <= 128 + 64:
+            status = -(status - 128)  # bwrap reports a signal death as 128 + signal
         with self._cv:
-            self.exit_status = self.proc.returncode
+            self.exit_status = status
             self.state = "dead"
             self._closing = True
             self._cv.notify_all()
+        self.api.close()  # its socket and thread end with the environment
+        shutil.rmtree(self._dir, ignore_errors=True)
         self._on_exit(self)
 
     def _read_available(self, fd: int) -> bool:

@@ -51,7 +51,8 @@ def _spec(account_id: str, region: str, fn) -> FunctionSpec:
         env_vars=tuple(sorted((fn.environment_vars or {}).items())),
         code_sha=getattr(fn, "code_sha_256", ""),
         reserved=None if fn.reserved_concurrency is None else int(fn.reserved_concurrency),
-        layers=tuple(layer["Arn"] for layer in (getattr(fn, "layers", None) or [])))
+        layers=tuple(layer["Arn"] for layer in (getattr(fn, "layers", None) or [])),
+        ephemeral_mb=int(getattr(fn, "ephemeral_storage", None) or 512))
 
 
 def _invoked_arn(unqualified: str, function: str, qualifier: str | None) -> str:
@@ -59,6 +60,23 @@ def _invoked_arn(unqualified: str, function: str, qualifier: str | None) -> str:
     if qualifier is None and ":" in function.split(":function:")[-1]:
         return f"{unqualified}:{function.rsplit(':', 1)[1]}"
     return unqualified if qualifier is None else f"{unqualified}:{qualifier}"
+
+
+def live_code_shas(account_id: str) -> set[str]:
+    """CodeSha256 of every function version moto stores for the account (any region)."""
+    from moto.awslambda.models import lambda_backends
+    from moto.awslambda.utils import get_backend
+    from moto.awslambda_simple.models import lambda_simple_backends
+
+    shas: set[str] = set()
+    regions = set(lambda_backends[account_id].keys()) | set(
+        lambda_simple_backends[account_id].keys())
+    for region in regions:  # get_backend picks the store moto uses (no Docker: "simple")
+        storage = get_backend(account_id, region)._lambdas
+        for group in list(storage._functions.values()):
+            for fn in [group["latest"], *group["versions"]]:
+                shas.add(getattr(fn, "code_sha_256", "") or "")
+    return shas
 
 
 def code_package(fn) -> bytes:

@@ -75,8 +75,9 @@ class Spawner:
     for the exit-time kill.
     """
 
-    def __init__(self):
+    def __init__(self, box=None):
         self.mode = mode()
+        self.sandbox = box  # sandbox.Sandbox: how environments.py wraps each command
         self._queue: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="lambda-spawner", daemon=True)
         self._thread.start()
@@ -237,13 +238,16 @@ class ProcessTree:
             self.sampled_peak_kb = max(self.sampled_peak_kb, total)
         return total if found else None
 
-    def sample_peak_kb(self) -> int | None:
-        """One sample towards the peak (the root's RSS; every TREE_EVERY-th call the whole
-        tree's): the highest seen so far, None before any."""
+    def sample_peak_kb(self, pid: int | None = -1) -> int | None:
+        """One sample towards the peak: `pid`'s RSS (default: the root's; None: none) and,
+        every TREE_EVERY-th call, the whole tree's sum. The highest seen so far, or None."""
         self._samples += 1
-        root = self.root_rss_kb()
-        if root is not None:
-            self.sampled_peak_kb = max(self.sampled_peak_kb, root)
+        if pid == -1:
+            one = self.root_rss_kb()
+        else:
+            one = rss_kb(pid) if pid is not None else None
+        if one is not None:
+            self.sampled_peak_kb = max(self.sampled_peak_kb, one)
         if self._samples % self.TREE_EVERY == 1:
             self.rss_kb()
         return self.sampled_peak_kb or None

@@ -10,6 +10,7 @@ awslambdaric's native client crashes without `Lambda-Runtime-Trace-Id`.
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import socket
@@ -17,9 +18,34 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Protocol
 
+from lab.offline.lambda_.limits import SYNC_PAYLOAD_LIMIT
+
 PREFIX = "/2018-06-01/runtime"
 _INVOCATION = re.compile(rf"^{PREFIX}/invocation/([^/]+)/(response|error)$")
 ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
+# awslambdaric sends the error again in `Lambda-Runtime-Function-XRay-Error-Cause` when it is
+# under 1 MiB; Lambda accepts it. The lab has no X-Ray: header lines longer than
+# http.client's 64 KB limit are skipped (up to 1 MiB), never refused.
+LONG_HEADER_LINE = 1024 * 1024 + 2
+# A result body is read up to one byte past Lambda's response limit (outcome.py then says
+# "Response payload size exceeded"); the rest is read and dropped, never held.
+BODY_LIMIT = SYNC_PAYLOAD_LIMIT + 1
+
+
+class _SkipLongHeaderLines:
+    """The connection's reader, with header lines past http.client's limit left out."""
+
+    def __init__(self, raw):
+        self._raw = raw
+
+    def readline(self, limit: int = -1) -> bytes:
+        while True:
+            line = self._raw.readline(LONG_HEADER_LINE)
+            if len(line) <= http.client._MAXLINE or not line.endswith(b"\n"):
+                return line
+
+    def __getattr__(self, name):
+        return getattr(self._raw, name)
 
 
 class RuntimeSide(Protocol):
@@ -38,6 +64,7 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self):
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.rfile = _SkipLongHeaderLines(self.rfile)
 
     def log_message(self, *args):  # the environment's own logs are what matters
         pass
@@ -52,8 +79,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
+        try:
+            length = max(int(self.headers.get("Content-Length") or 0), 0)
+        except ValueError:
+            length = 0
+        body = self.rfile.read(min(length, BODY_LIMIT)) if length else b""
+        left = length - len(body)
+        while left > 0:  # past the limit: read and drop
+            chunk = self.rfile.read(min(left, 1 << 20))
+            if not chunk:
+                break
+            left -= len(chunk)
+        return body
 
     def do_GET(self):
         if self.path != f"{PREFIX}/invocation/next":
@@ -86,6 +123,13 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = False
 
+    def handle_error(self, request, client_address):
+        """A runtime that died mid-request (killed environment) is not an error to print."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
     def __init__(self, side: RuntimeSide):
         self.side = side
         super().__init__(("127.0.0.1", 0), _Handler)
@@ -98,10 +142,18 @@ class RuntimeApi:
         self._server = _Server(side)
         host, port = self._server.server_address[:2]
         self.address = f"{host}:{port}"
+        self._closed = False
+        self._close_lock = threading.Lock()
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={
             "poll_interval": 0.05}, name=f"lambda-runtime-api-{name}", daemon=True)
         self._thread.start()
 
     def close(self) -> None:
+        """Stop serving and close the socket (once; later calls do nothing)."""
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
         self._server.shutdown()
         self._server.server_close()
+        self._thread.join(timeout=5)

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 from collections import deque
 from dataclasses import dataclass
 
 from lab.offline.errors import LabAwsError
-from lab.offline.lambda_ import control, functions, layers, logs, runtimes
+from lab.offline.lambda_ import control, functions, layers, logs, runtimes, sandbox
 from lab.offline.lambda_.code import CodeCache
 from lab.offline.lambda_.environments import (
     Environment,
@@ -45,6 +47,7 @@ __all__ = ["ASYNC_PAYLOAD_LIMIT", "INVOCATION_TYPES", "InvokeResult", "LambdaSer
            "Settings", "SYNC_PAYLOAD_LIMIT"]
 
 INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
+PRUNE_S = 2.0  # how often unzipped packages of deleted functions are removed
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,8 @@ class LambdaService:
         self.code = CodeCache(self._scratch)
         self.layers = layers.LayerStore(self._scratch)
         self.interpreters_used: dict[str, str] = {}  # shown in /_lab/health
-        self._spawner = Spawner()
+        self.sandbox = sandbox.detect()  # bubblewrap, or plain processes (and why)
+        self._spawner = Spawner(self.sandbox)
         self.pool = EnvironmentPool(self.settings, self._current_spec)
         from lab.offline.lambda_.provisioned import ProvisionedConcurrency
         from lab.offline.lambda_.snapstart import SnapStart
@@ -105,6 +109,23 @@ class LambdaService:
         from lab.offline.lambda_.async_invoke import AsyncInvoker
 
         self.async_invoker = AsyncInvoker(self)
+        self._stop_pruning = threading.Event()
+        threading.Thread(target=self._prune_code_loop, name="lambda-code-prune",
+                         daemon=True).start()
+
+    def prune_code(self) -> list[str]:
+        """Remove unzipped packages of deleted functions (unless a live environment runs
+        them)."""
+        keep = functions.live_code_shas(self.account_id)
+        keep |= {env.spec.code_sha for env in self.pool.all()}
+        return self.code.prune(keep)
+
+    def _prune_code_loop(self) -> None:
+        while not self._stop_pruning.wait(PRUNE_S):
+            try:
+                self.prune_code()
+            except Exception:  # pruning must never stop
+                logging.getLogger("lab.offline.lambda").exception("code cache prune failed")
 
     # -- function look-up -------------------------------------------------------------
     def resolve(self, function: str, qualifier: str | None, region: str
@@ -301,8 +322,10 @@ class LambdaService:
         self.snapstart.reset()
         self.pool.reset()
         self.records.clear()
+        self.code.prune(set())  # moto forgets every function next
 
     def shutdown(self) -> None:
+        self._stop_pruning.set()
         self.async_invoker.stop()
         self.provisioned.stop()
         self.snapstart.stop()

@@ -49,17 +49,45 @@ class Settings:
     interpreters: dict[str, str] = field(default_factory=configured_from_env)
 
     def update(self, values: dict) -> None:
+        """Check every value first (InvalidParameterValue), then apply them all."""
+        checked = {}
         for key, value in values.items():
             if key not in self.__dataclass_fields__:
                 raise InvalidParameterValue(f"unknown setting {key!r}")
-            if key == "interpreters":
-                if not isinstance(value, dict):
-                    raise InvalidParameterValue("interpreters must be an object")
-                value = {str(k): str(v) for k, v in value.items()}
-            elif key == "async_retry_delays_s":
-                value = [float(v) for v in value]
-            elif key == "account_concurrency":
-                value = int(value)
-            else:
-                value = float(value)
+            try:
+                if key == "interpreters":
+                    if not isinstance(value, dict):
+                        raise ValueError
+                    value = {str(k): str(v) for k, v in value.items()}
+                elif key == "async_retry_delays_s":
+                    if not isinstance(value, list) or len(value) > 10:
+                        raise ValueError
+                    value = [_number(v) for v in value]
+                elif key == "account_concurrency":
+                    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                        raise ValueError
+                else:
+                    value = _number(value)
+                    if key in ("init_timeout_s", "memory_poll_s") and value <= 0:
+                        raise ValueError
+            except (ValueError, TypeError):
+                raise InvalidParameterValue(
+                    f"invalid value {value!r} for {key}: "
+                    + ("an object {runtime: interpreter path}" if key == "interpreters" else
+                       "a positive integer" if key == "account_concurrency" else
+                       "a list of numbers >= 0" if key == "async_retry_delays_s" else
+                       "a number >= 0" if key == "keep_alive_s" else "a number > 0")
+                ) from None
+            checked[key] = value
+        for key, value in checked.items():
             setattr(self, key, value)
+
+
+def _number(value) -> float:
+    """A finite number >= 0 (JSON numbers only: "abc", true, NaN are refused)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(value)
+    value = float(value)
+    if not 0 <= value < 1e9:
+        raise ValueError(value)
+    return value
