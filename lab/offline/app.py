@@ -151,7 +151,15 @@ class LabApp:
         if data is not None:
             environ["wsgi.input"] = io.BytesIO(data)
             environ["CONTENT_LENGTH"] = str(len(data))
-        return Response.from_app(self._moto, environ, buffered=True)
+        try:
+            response = Response.from_app(self._moto, environ, buffered=True)
+        except Exception:  # as in _call_moto: only a malformed request makes moto fail so
+            log.warning("moto failed on %s %s:\n%s", request.method, request.path,
+                        traceback.format_exc())
+            return malformed(request)
+        if response.status_code >= 400 and response.mimetype == "text/html":
+            return malformed(request, response.status_code)
+        return response
 
     def __call__(self, environ, start_response):
         request = Request(environ)

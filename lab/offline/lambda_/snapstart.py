@@ -58,9 +58,7 @@ class SnapshotTemplate(Environment):
         # "not available in Lambda SnapStart functions" (snapstart-monitoring.html)
         env.pop("AWS_LAMBDA_LOG_GROUP_NAME", None)
         env.pop("AWS_LAMBDA_LOG_STREAM_NAME", None)
-        # in the trace folder (a sandbox binds it read-write), which is this environment's
-        # own: a short name, as a unix socket's path must stay under 108 bytes
-        name = "snap.sock"
+        name = "snap.sock"  # in its own trace folder, which a sandbox binds read-write
         self.socket_path = os.path.join(self._dir, name)  # as lab serve reaches it
         env["_LAB_SNAPSTART_SOCKET"] = os.path.join(  # as the template inside sees it
             os.path.dirname(self._box.trace_file(self._dir)), name)
