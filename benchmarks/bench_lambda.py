@@ -15,7 +15,7 @@ import sys
 import time
 
 from lab.observe.logs import offline_invocations
-from lab.offline.lambda_.environments import read_status_kb
+from lab.offline.lambda_.processes import rss_kb
 from tests.fixtures.lambda_ import deploy, environments
 
 WARM_TARGET = 1.5
@@ -25,7 +25,7 @@ COLD_N = 7
 
 
 def _rss_mb(pid: int) -> float:
-    kb = read_status_kb(pid, "VmRSS")
+    kb = rss_kb(pid)
     return float("nan") if kb is None else kb / 1024
 
 

@@ -20,8 +20,9 @@ import time
 import uuid
 from collections import Counter, defaultdict
 
-from lab.offline.lambda_ import sandbox
-from lab.offline.lambda_.environments import read_status_kb
+import psutil
+
+from lab.offline.lambda_.processes import rss_kb, tree
 from tests.fixtures.lambda_ import NO_RETRY, deploy
 
 CLIENTS = 40
@@ -47,20 +48,15 @@ EXPECTED = {"crash": "Runtime.ExitError", "timeout": "Sandbox.Timedout"}
 
 
 def _figures(pid: int) -> dict:
-    return {"fds": len(os.listdir(f"/proc/{pid}/fd")),
-            "threads": len(os.listdir(f"/proc/{pid}/task")),
-            "rss_mb": (read_status_kb(pid, "VmRSS") or 0) / 1024}
+    proc = psutil.Process(pid)  # any OS (no /proc on macOS)
+    return {"fds": proc.num_fds(), "threads": proc.num_threads(),
+            "rss_mb": (rss_kb(pid) or 0) / 1024}
 
 
 def _marked() -> int:
     count = 0
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                with open(f"/proc/{pid}/cmdline", "rb") as fh:
-                    count += MARKER.encode() in fh.read()
-            except OSError:
-                pass
+    for proc in psutil.process_iter(["cmdline"]):
+        count += MARKER in (proc.info["cmdline"] or [])
     return count
 
 
@@ -162,7 +158,7 @@ def main() -> bool:
             time.sleep(1)
         elapsed = time.monotonic() - started
         after = _settle(cloud, pid)
-        left = [p for p in sandbox.tree(pid) if p != pid]
+        left = [p for p in tree(pid) if p != pid]
         detached = _marked()
 
     total = sum(soak.ops.values())

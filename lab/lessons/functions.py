@@ -16,7 +16,6 @@ AWS hardware: they show the *shape* of an effect, never AWS's numbers.
 from __future__ import annotations
 
 import json
-import os
 import random
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import time
 from collections.abc import Sequence
 
 import pandas as pd
+import psutil
 
 from lab.experiments.metadata import LOCAL_MACHINE, progress, run_metadata, tidy
 from lab.observe import logs
@@ -237,29 +237,21 @@ class Worker(_LineChild):
         return json.loads(line)
 
     def footprint(self) -> dict:
-        """Memory the worker holds (kB) and CPU it has used (s), from /proc."""
-        return {"rss_kb": _status_kb(self.proc.pid, "VmRSS"), "cpu_s": _cpu_seconds(self.proc.pid)}
+        """Memory the worker holds (kB) and CPU it has used (s)."""
+        return _footprint(self.proc.pid)
 
 
-def _status_kb(pid: int, field_name: str) -> int | None:
+def _footprint(pid: int) -> dict:
+    """Resident memory (kB) and CPU time (user + system, s) of a process, through psutil
+    (any OS); None for a process that is gone."""
     try:
-        with open(f"/proc/{pid}/status") as fh:
-            for line in fh:
-                if line.startswith(field_name + ":"):
-                    return int(line.split()[1])
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    return None
-
-
-def _cpu_seconds(pid: int) -> float | None:
-    """utime + stime of a process, seconds (/proc/<pid>/stat fields 14 and 15)."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
-        return None
+        proc = psutil.Process(pid)
+        with proc.oneshot():
+            rss = proc.memory_info().rss
+            cpu = proc.cpu_times()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return {"rss_kb": None, "cpu_s": None}
+    return {"rss_kb": rss // 1024, "cpu_s": cpu.user + cpu.system}
 
 
 def worker_vs_function(target, *, jobs: int = 20, size_bytes: int = 65536, rounds: int = 4,

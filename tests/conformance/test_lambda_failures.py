@@ -8,8 +8,12 @@ Sandbox.Timedout), runtimes-api (init/error).
 from __future__ import annotations
 
 import re
+import sys
+
+import pytest
 
 from lab.observe.reports import parse_reports
+from lab.offline.lambda_ import processes
 from tests.fixtures.lambda_ import (
     SLEEPY,
     deploy,
@@ -157,6 +161,8 @@ def test_memory_over_memory_size_is_runtime_out_of_memory(cloud):
     assert invocations(cloud, name)[2]["cold"], "the killed environment was replaced"
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux") or processes.mode() != "linux",
+                    reason="the handler reads Linux's /proc; portable mode samples the peak")
 def test_max_memory_used_is_the_process_peak_rss(cloud):
     name = deploy(cloud, """
         def handler(event, context):

@@ -18,7 +18,7 @@ import socket
 import zipfile
 from urllib.parse import urlsplit
 
-from lab.offline.lambda_.environments import read_status_kb
+from lab.offline.lambda_.processes import rss_kb
 from tests.fixtures.common import client_error
 from tests.fixtures.lambda_ import deploy, invoke, role_arn, wait_until, zip_of
 
@@ -97,12 +97,12 @@ def _raw_post(url: str, path: str, length: int, send: int, headers: dict | None 
 
 def test_a_300_mb_invoke_is_refused_without_reading_it_into_memory(serve_process, cloud):
     name = deploy(cloud, "def handler(e, c):\n    return 1\n")
-    before = read_status_kb(serve_process.pid, "VmRSS")
+    before = rss_kb(serve_process.pid)
     status, body = _raw_post(serve_process.url, f"/2015-03-31/functions/{name}/invocations",
                              300 * 1024 * 1024, 300 * 1024 * 1024)
     assert status == 413
     assert json.loads(body)["__type"] == "RequestTooLargeException"
-    after = read_status_kb(serve_process.pid, "VmRSS")
+    after = rss_kb(serve_process.pid)
     assert after - before < 50 * 1024, f"RSS grew by {(after - before) // 1024} MB"
     status, body = _raw_post(serve_process.url, "/", 300 * 1024 * 1024, 300 * 1024 * 1024)
     assert status == 413, "any route: the body is refused before it is read"

@@ -189,7 +189,8 @@ def test_without_bubblewrap_lab_serve_says_what_is_not_contained():
         assert resp["body"]["errorType"] == "Sandbox.Timedout"
         assert wait_until(lambda: not _marked(marker), 5,
                           what="a detached child seen in the tree is killed too")
-        seen = invoke(cloud, deploy(cloud, WHAT_I_SEE), {"marker": "m"})["body"]
+        seen = invoke(cloud, deploy(cloud, WHAT_I_SEE),
+                      {"marker": f"m-{uuid.uuid4().hex}"})["body"]  # /tmp is shared here
         assert seen["task_root"] != "/var/task" and len(seen["pids"]) > 3
     finally:
         process.stop()

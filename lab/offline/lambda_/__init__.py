@@ -19,7 +19,7 @@ from __future__ import annotations
 import platform
 import sys
 
-from lab.offline.lambda_ import control
+from lab.offline.lambda_ import control, processes
 from lab.offline.lambda_.api import LambdaApi
 from lab.offline.lambda_.provisioned import ProvisionedApi
 from lab.offline.lambda_.service import InvokeResult, LambdaService
@@ -45,6 +45,8 @@ def install(app) -> LambdaService:
                            f"({sys.executable})",
         "interpreters": service.interpreters_used,  # runtime -> what it ran on, so far
         "other_runtimes": "refused with InvalidRuntimeException",
+        # how environments are started, measured and cleaned up here (Linux or portable)
+        "processes": processes.describe(),
         "config": "/_lab/lambda/config",
         "control_plane_fixes": {
             "moto_verified": control.MOTO_VERIFIED,

@@ -4,33 +4,29 @@ An environment is `python -m awslambdaric <handler>` (the project's interpreter)
 Lambda's environment variables, its own Runtime API (runtime_api.py) and its own log
 stream. It lives through INIT (process start to the runtime's first `next`), then one
 INVOKE at a time, until it is shut down (idle, stale code, reset) or dies (timeout kill,
-crash, out of memory). Processes are started from one long-lived thread with
-PR_SET_PDEATHSIG, so the kernel kills them if `lab serve` dies, even by SIGKILL.
+crash, out of memory). Processes are started, measured, killed and reaped through the
+portable process layer (processes.py), which makes sure none outlives `lab serve`; the
+sandbox (sandbox.py, bubblewrap on Linux) wraps the command where the OS allows it.
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
-import queue
 import selectors
 import shutil
-import signal
-import subprocess
 import sys
 import threading
 import time
 import uuid
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lab.offline.lambda_ import logs, sandbox
+from lab.offline.lambda_ import logs, processes, sandbox
 from lab.offline.lambda_.layers import python_paths
+from lab.offline.lambda_.processes import Spawner
 from lab.offline.lambda_.runtime_api import RuntimeApi
 
 BOOT_DIR = str(Path(__file__).parent / "boot")  # holds the INIT-timing sitecustomize
-PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -91,61 +87,6 @@ def new_trace_id() -> str:
     return f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Sampled=0"
 
 
-class Spawner:
-    """Starts processes from one thread that lives as long as `lab serve`.
-
-    PR_SET_PDEATHSIG fires when the *thread* that forked the child exits; `lab serve`'s
-    request threads are short-lived, so they never fork environments themselves.
-    """
-
-    def __init__(self, box: sandbox.Sandbox | None = None):
-        self.sandbox = box or sandbox.Sandbox("none", "not configured")
-        self._queue: queue.Queue = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="lambda-spawner", daemon=True)
-        self._thread.start()
-
-    def spawn(self, argv: list[str], env: dict[str, str], cwd: str
-              ) -> tuple[subprocess.Popen, int]:
-        future: Future = Future()
-        self._queue.put((argv, env, cwd, future))
-        return future.result()
-
-    def stop(self) -> None:
-        self._queue.put(None)
-
-    def _run(self) -> None:
-        libc = ctypes.CDLL(None, use_errno=True)
-        parent = os.getpid()
-
-        def die_with_parent():  # runs in the child between fork and exec
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-            if os.getppid() != parent:  # the parent died before prctl took effect
-                os._exit(1)
-
-        while (item := self._queue.get()) is not None:
-            argv, env, cwd, future = item
-            try:
-                started = time.time_ns()
-                proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        preexec_fn=die_with_parent, start_new_session=True)
-                future.set_result((proc, started))
-            except Exception as exc:
-                future.set_exception(exc)
-
-
-def read_status_kb(pid: int, field_name: str) -> int | None:
-    """A memory figure (kB) from /proc/<pid>/status, e.g. VmHWM (peak RSS) or VmRSS."""
-    try:
-        with open(f"/proc/{pid}/status", "rb") as fh:
-            for line in fh:
-                if line.startswith(field_name.encode()):
-                    return int(line.split()[1])
-    except (FileNotFoundError, ProcessLookupError, ValueError):
-        return None
-    return None
-
-
 class Environment:
     """One execution environment: process, Runtime API, log stream, state.
 
@@ -179,11 +120,8 @@ class Environment:
         self._out_lock = threading.Lock()
         self._partial = b""
         self._on_exit = on_exit
-        self._box = spawner.sandbox
-        self._seen: dict[int, int | None] = {}  # every pid seen in the tree -> start time
+        self._box = spawner.sandbox or sandbox.Sandbox("none", "not configured")
         self._runtime_pid: int | None = None
-        self._polls = 0
-        self._tree_peak_kb = 0
         self._dir = os.path.join(scratch, f"env-{self.id}")  # the INIT trace
         os.makedirs(self._dir)
         self._trace = os.path.join(self._dir, "init.trace")
@@ -201,7 +139,9 @@ class Environment:
             shutil.rmtree(self._dir, ignore_errors=True)
             raise
         self.pid = self.proc.pid
-        self._seen[self.pid] = sandbox.start_time(self.pid)
+        # the environment's processes (bubblewrap's own not counted as its memory)
+        self.tree = processes.ProcessTree(
+            self.pid, exclude=("bwrap",) if self._box.mode == "bubblewrap" else ())
         self._pump_thread = threading.Thread(target=self._pump, daemon=True,
                                              name=f"lambda-logs-{self.id[:8]}")
         self._pump_thread.start()
@@ -217,8 +157,10 @@ class Environment:
         argv, cwd = box.command(self._argv(), task_root=task_root, boot_dir=BOOT_DIR,
                                 trace_dir=self._dir, tmp_mb=self.spec.ephemeral_mb,
                                 opt_dir=opt_dir)
-        return spawner.spawn(argv, self._environment(box.task_root(task_root), endpoint_url),
-                             cwd)
+        env = self._environment(box.task_root(task_root), endpoint_url)
+        if box.mode != "bubblewrap":  # (bwrap has --die-with-parent and its own pid space)
+            env.update(spawner.watch_parent_env())  # no parent-death signal: the bootstrap
+        return spawner.spawn(argv, env, cwd)        # watches lab serve itself
 
     # -- process environment ------------------------------------------------------------
     def _environment(self, task_root: str, endpoint_url: str) -> dict[str, str]:
@@ -403,23 +345,7 @@ class Environment:
     def _kill_tree(self) -> None:
         """SIGKILL the process group and every process seen in the environment's tree
         (with bubblewrap, the kernel then ends the rest of its PID namespace)."""
-        try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass  # the process group is gone already
-        self._remember_tree()
-        sandbox.kill_pids(self._seen)
-
-    def _remember_tree(self) -> list[int]:
-        if self.proc.returncode is not None:
-            return []  # reaped: its pid may name another process by now
-        pids = sandbox.tree(self.pid)
-        if self.proc.returncode is not None:
-            return []
-        for pid in pids:
-            if pid not in self._seen:
-                self._seen[pid] = sandbox.start_time(pid)
-        return pids
+        self.tree.kill()
 
     def runtime_pid(self) -> int | None:
         """The runtime's own process (inside bubblewrap: the first process that is not
@@ -428,37 +354,25 @@ class Environment:
             if self._box.mode != "bubblewrap":
                 self._runtime_pid = self.pid
             else:
-                for pid in self._remember_tree():
-                    if not sandbox.is_bwrap(pid):
-                        self._runtime_pid = pid
-                        break
+                measured = self.tree.measured()
+                self._runtime_pid = measured[0] if measured else None
         return self._runtime_pid
 
     def tree_rss_kb(self) -> int | None:
         """Summed RSS of the environment's processes (bubblewrap's own excluded)."""
-        total, any_found = 0, False
-        for pid in self._remember_tree():
-            if self._box.mode == "bubblewrap" and sandbox.is_bwrap(pid):
-                continue
-            rss = read_status_kb(pid, "VmRSS")
-            if rss is not None:
-                total, any_found = total + rss, True
-        return total if any_found else None
+        return self.tree.rss_kb()
 
     def peak_rss_kb(self) -> int | None:
-        """Peak memory so far: the runtime's peak RSS (VmHWM) or, when higher, the summed
-        RSS of the whole process tree (sampled every 5th call); remembered, so it outlives
-        the process."""
+        """Peak memory so far: the runtime's peak RSS from the kernel where the OS says
+        (Linux: VmHWM), else its RSS sampled at every call (every monitor poll), and, when
+        higher, the summed RSS of the whole tree (sampled every 5th call); remembered, so
+        it outlives the process."""
         pid = self.runtime_pid()
-        peak = read_status_kb(pid, "VmHWM") if pid is not None else None
-        self._polls += 1
-        if self._polls % 5 == 1 or peak is None:
-            tree_kb = self.tree_rss_kb()
-            if tree_kb is not None:
-                self._tree_peak_kb = max(self._tree_peak_kb, tree_kb)
-        if peak is None and not self._tree_peak_kb:
+        kernel = processes.peak_rss_kb(pid) if pid is not None else None
+        sampled = self.tree.sample_peak_kb(pid if kernel is None else None)
+        if kernel is None and sampled is None:
             return None
-        peak = max(peak or 0, self._tree_peak_kb)
+        peak = max(kernel or 0, sampled or 0)
         self.last_peak_kb = max(peak, self.last_peak_kb or 0)
         return peak
 
@@ -480,8 +394,11 @@ class Environment:
             if self._partial:
                 self._emit(self._partial)
                 self._partial = b""
-        self.proc.wait()
+        _, exit_peak_kb = processes.wait(self.proc)
         self.proc.stdout.close()
+        if exit_peak_kb is not None and self._box.mode != "bubblewrap":
+            # the reaped runtime's own peak, from the kernel (with bubblewrap: bwrap's)
+            self.last_peak_kb = max(exit_peak_kb, self.last_peak_kb or 0)
         self._read_trace()
         self._kill_tree()  # what the runtime left behind ends with it
         status = self.proc.returncode

@@ -16,23 +16,24 @@ The network is shared (the handler calls `AWS_ENDPOINT_URL` and its Runtime API 
 loopback). Its environment is built from scratch by environments.py: Lambda's variables,
 `AWS_ENDPOINT_URL`, fake credentials.
 
-Without bubblewrap (not installed, user namespaces forbidden, or `LAB_SANDBOX=none`)
-environments are plain processes; `lab serve` says so at startup and in `/_lab/health`,
+Without bubblewrap (not installed, user namespaces forbidden, `LAB_SANDBOX=none`, or the
+portable mode: not Linux, or LAB_PORTABLE=1) environments are plain processes; `lab serve` says so at startup and in `/_lab/health`,
 with what is then not contained (`NOT_CONTAINED`). In both modes the process tree is
-walked: its summed RSS counts against `MemorySize` and every process seen in it is killed
-with the environment.
+walked (processes.ProcessTree, portable): its summed RSS counts against `MemorySize` and
+every process seen in it is killed with the environment.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
+
+from lab.offline.lambda_ import processes
 
 SANDBOX_UID = 993  # Lambda's sbx_user1051
 SANDBOX_GID = 990
@@ -128,6 +129,9 @@ def _python_dirs() -> list[str]:
 
 def detect() -> Sandbox:
     """Bubblewrap if it is installed and the OS lets it create namespaces, else "none"."""
+    if processes.mode() == "portable":  # bubblewrap is Linux-only
+        return Sandbox("none", processes.describe()["reason"] + ": portable mode, which "
+                               "has no sandbox")
     forced = os.environ.get("LAB_SANDBOX", "").strip().lower()
     if forced in ("none", "off", "0", "false"):
         return Sandbox("none", f"LAB_SANDBOX={os.environ['LAB_SANDBOX']} forces plain processes")
@@ -146,58 +150,3 @@ def detect() -> Sandbox:
         why = (result.stderr.strip().splitlines() or [f"exit status {result.returncode}"])[-1]
         return Sandbox("none", f"the OS refuses bubblewrap's namespaces: {why}")
     return Sandbox("bubblewrap", f"{bwrap}: own user, PID, IPC and UTS namespaces", bwrap)
-
-
-# -- the process tree ----------------------------------------------------------------------
-def children(pid: int) -> list[int]:
-    """Direct children of `pid` (of every thread of it)."""
-    found: list[int] = []
-    try:
-        tids = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return found
-    for tid in tids:
-        try:
-            with open(f"/proc/{pid}/task/{tid}/children", "rb") as fh:
-                found.extend(int(x) for x in fh.read().split())
-        except OSError:
-            continue
-    return found
-
-
-def tree(pid: int) -> list[int]:
-    """`pid` and its descendants, parents first."""
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(children(p))
-    return out
-
-
-def start_time(pid: int) -> int | None:
-    """The process's start time in clock ticks since boot (tells a reused pid apart)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            return int(fh.read().rsplit(b")", 1)[1].split()[19])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def is_bwrap(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/comm", "rb") as fh:
-            return fh.read().strip() == b"bwrap"
-    except OSError:
-        return False
-
-
-def kill_pids(pids: dict[int, int | None]) -> None:
-    """SIGKILL each pid still running with the start time it was seen with."""
-    for pid, started in pids.items():
-        if started is not None and start_time(pid) != started:
-            continue  # gone, or the pid now names another process
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass

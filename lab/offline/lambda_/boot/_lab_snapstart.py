@@ -15,16 +15,12 @@ holds its restored children too). Each child sends nothing back; the template re
 its exit status on the request's connection.
 """
 
-import ctypes
 import json
 import os
 import select
-import signal
 import socket
 import sys
 import time
-
-PR_SET_PDEATHSIG = 1
 
 
 class _RuntimeClient:
@@ -66,7 +62,6 @@ def _fork_server(client) -> None:
     server.listen(128)
     os.rename(path + ".tmp", path)  # the socket appears when the snapshot is "taken"
     children = {}  # pid -> the connection its exit status goes to
-    libc = ctypes.CDLL(None, use_errno=True)
     template = os.getpid()
     while True:
         ready, _, _ = select.select([server], [], [], 0.05)
@@ -89,8 +84,12 @@ def _fork_server(client) -> None:
                 if rng_state is not None:
                     rng.setstate(rng_state)
                 os.setsid()
-                libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-                if os.getppid() != template:
+                # It ends when the template does (the template ends with lab serve): the
+                # bootstrap's portable parent watcher (no prctl: macOS has none).
+                sitecustomize = sys.modules.get("sitecustomize")
+                if sitecustomize is not None and hasattr(sitecustomize, "watch_parent"):
+                    sitecustomize.watch_parent(template)
+                elif os.getppid() != template:
                     os._exit(1)
                 os.dup2(fds[0], 1)
                 os.dup2(fds[0], 2)
