@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from lab.stack import PROJECT_TAG, PROJECT_TAG_KEY, ROLE_PATH, RUN_TAG, delete_resource
 from lab.stack.policies import role_name_from_arn
 from lab.stack.retry import Backoff, RetryingClient
+from lab.stack.waits import wait_for_mapping_deleted
 
 # Deleting in this order never hits a dependency (mapping before function, function before
 # its role and log group, API before its role, queues last).
@@ -129,6 +130,10 @@ def delete_leftovers(target, leftovers: list[Leftover],
     for item in sorted(leftovers, key=lambda lo: ORDER.index(lo.kind)):
         try:
             delete_leftover(target, item, backoff)
+            if item.kind == "lambda-esm":  # deletion is asynchronous: until it ends the
+                # mapping may invoke the function, whose logs would re-create its log group
+                wait_for_mapping_deleted(RetryingClient(target.client("lambda"),
+                                                        backoff or Backoff()), item.ident)
             deleted.append(item)
         except ClientError as exc:
             failed.append((item, exc))

@@ -69,6 +69,7 @@ def test_leftovers_are_deleted_in_dependency_order():
     found = cleanup.find_leftovers(aws)
     lam, iam = aws.stub("lambda"), aws.stub("iam")
     lam.add_response("delete_event_source_mapping", {}, {"UUID": UUID})
+    lam.add_client_error("get_event_source_mapping", "ResourceNotFoundException", "gone", 404)
     aws.stub("apigatewayv2").add_response("delete_api", {}, {"ApiId": "api1"})
     lam.add_client_error("delete_function", "ResourceNotFoundException", "gone", 404)
     aws.stub("logs").add_response("delete_log_group", {},

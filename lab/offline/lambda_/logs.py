@@ -77,6 +77,12 @@ class LogWriter:
 
     def __init__(self, account_id: str, region: str, group: str, stream: str):
         self.account_id, self.region, self.group, self.stream = account_id, region, group, stream
+        self.closed = False
+
+    def close(self) -> None:
+        """Write nothing more: a deleted function's environments log no more lines (on AWS
+        they shut down silently), so a deleted log group is never created again by them."""
+        self.closed = True
 
     def _backend(self):
         from moto.logs.models import logs_backends
@@ -93,7 +99,7 @@ class LogWriter:
         backend.ensure_log_stream(self.group, self.stream)
 
     def write(self, messages: list[str], timestamp_ms: int | None = None) -> None:
-        if not messages:
+        if not messages or self.closed:
             return
         ts = timestamp_ms or now_ms()
         events = [{"timestamp": ts, "message": m} for m in messages]
