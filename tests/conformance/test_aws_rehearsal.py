@@ -233,12 +233,19 @@ def _cleanup_deletes_the_rest(endpoint, rehearsal) -> str:
     return out
 
 
+@pytest.mark.flaky(reruns=2)  # the interrupted run tears down within 15 s only when the machine is not saturated
 def test_a_run_stopped_with_sigint_exits_within_seconds_and_cleanup_finds_the_rest(
         endpoint, rehearsal):
     proc = _start_long_latency_run(endpoint, rehearsal)
     stopped = time.monotonic()
     proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=30)
+    try:
+        out, _ = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:  # leave nothing for a rerun or the next test
+        proc.kill()
+        proc.communicate()
+        _cleanup_deletes_the_rest(endpoint, rehearsal)
+        raise
     assert time.monotonic() - stopped < 15
     assert proc.returncode == 130, out
     assert "interrupted" in out and "lab aws cleanup" in out

@@ -162,6 +162,7 @@ def test_lab_serve_started_from_a_shell_that_exits_keeps_running(tmp_path):
     assert "lab serve: stopped" in open(log).read()
 
 
+@pytest.mark.flaky(reruns=2)  # the parent watcher polls; a saturated machine can exceed the 5 s wait
 def test_serve_process_ends_with_its_parent_and_says_why(tmp_path):
     parent = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent("""
