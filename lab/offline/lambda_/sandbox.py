@@ -119,7 +119,9 @@ def _python_dirs() -> list[str]:
     wanted = {sys.prefix, sys.base_prefix, sysconfig.get_paths()["purelib"],
               sysconfig.get_paths()["platlib"], str(Path(sys.executable).parent)}
     real = {os.path.realpath(p) for p in wanted} | wanted
-    dirs = sorted(p for p in real if os.path.isdir(p) and not p.startswith(("/usr/", "/tmp")))
+    # /usr is bound whole already; a venv under /tmp is bound too, on top of the private
+    # /tmp (bwrap applies its mounts in order), so a checkout in /tmp runs sandboxed.
+    dirs = sorted(p for p in real if os.path.isdir(p) and not p.startswith("/usr/"))
     kept: list[str] = []
     for path in dirs:  # a parent bound already covers its children
         if not any(path.startswith(k.rstrip("/") + "/") for k in kept):
