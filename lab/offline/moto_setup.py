@@ -13,6 +13,9 @@ def configure_moto() -> None:
     # IAM managed policies (e.g. service-role/AWSLambdaSQSQueueExecutionRole) exist only
     # with this variable; it is read when the IAM backend is first created.
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+    from lab.offline import iam_policies
+
+    iam_policies.install()  # ...built only in the IAM backend that uses them (resets are fast)
     from moto.core.config import default_user_config
 
     # No Docker here: the lab runs handlers itself (lab.offline Lambda extension).

@@ -58,17 +58,21 @@ def terraform(tmp_path, clean_cloud):
                TF_VAR_endpoint=clean_cloud.endpoint_url,
                TF_VAR_function_zip=str(tmp_path / "handler.zip"), CHECKPOINT_DISABLE="1")
 
+    destroyed = []
+
     def run(command: str, *args: str, ok=(0,)) -> subprocess.CompletedProcess:
         flags = ["-no-color"] + ([] if command == "output" else ["-input=false"])
         done = subprocess.run(["terraform", command, *flags, *args], cwd=tmp_path, env=env,
                               capture_output=True, text=True, timeout=600)
         assert done.returncode in ok, f"terraform {command}: {done.stdout[-4000:]}\n" \
                                       f"{done.stderr[-4000:]}"
+        destroyed[:] = [command == "destroy"]
         return done
 
     run("init")
     yield run
-    run("destroy", "-auto-approve")  # also after a failed assertion
+    if destroyed != [True]:  # the test failed before its own destroy (each run: ~20 s)
+        run("destroy", "-auto-approve")
 
 
 def test_terraform_applies_plans_clean_carries_a_post_and_destroys(terraform, clean_cloud):
