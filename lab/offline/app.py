@@ -22,7 +22,7 @@ from werkzeug.wrappers import Request, Response
 
 from lab.offline.access import AccessPolicy
 from lab.offline.errors import LabAwsError, aws_error, json_response
-from lab.offline.requests import malformed, too_large
+from lab.offline.requests import error_for, malformed, too_large
 
 log = logging.getLogger("lab.offline")
 
@@ -69,6 +69,12 @@ def _release_memory() -> None:
         ctypes.CDLL(None).malloc_trim(0)
     except (OSError, AttributeError):  # not glibc
         pass
+
+
+def _error(request: Request, exc: LabAwsError) -> Response:
+    """`exc` in the protocol of the service `request` addressed (requests.error_for)."""
+    return error_for(request, exc.code, exc.message, exc.status,
+                     sender_fault=exc.sender_fault, extra=exc.extra)
 
 
 @dataclass
@@ -173,11 +179,11 @@ class LabApp:
                 try:
                     response = route.handle(request)
                 except LabAwsError as exc:
-                    response = exc.to_response()
+                    response = _error(request, exc)
                 except Exception as exc:  # an AWS-shaped 500, never a bare traceback
                     log.error("route %s failed:\n%s", route.name, traceback.format_exc())
-                    response = aws_error("ServiceException", f"lab {route.name}: {exc}", 500,
-                                         sender_fault=False)
+                    response = error_for(request, "ServiceException",
+                                         f"lab {route.name}: {exc}", 500, sender_fault=False)
                 return response(environ, start_response)
         if request.path.startswith("/_lab/"):
             return aws_error("NotFoundException", f"lab serve has no route {request.method} "
@@ -189,7 +195,7 @@ class LabApp:
             try:
                 refusal = guard(request)
             except LabAwsError as exc:
-                refusal = exc.to_response()
+                refusal = _error(request, exc)
             if refusal is not None:
                 return refusal
         if "_cached_data" in request.__dict__:  # a guard read the body: moto reads it again

@@ -11,10 +11,13 @@ from werkzeug.wrappers import Response
 
 
 def aws_error(code: str, message: str, status: int, *, sender_fault: bool = True,
-              json_type_prefix: str = "", extra: dict | None = None) -> Response:
-    """An error in AWS's JSON shape (`ClientError` code, message and HTTP status)."""
-    body = {"__type": f"{json_type_prefix}{code}", "message": message, "Message": message,
-            "Type": "User" if sender_fault else "Service"}
+              json_type_prefix: str = "", shape: str | None = None,
+              extra: dict | None = None) -> Response:
+    """An error in AWS's JSON shape (`ClientError` code, message and HTTP status). `shape`:
+    the error's name in `__type` when a query-compatible JSON 1.0 service (SQS) names it
+    apart from its legacy code, which `x-amzn-query-error` then carries."""
+    body = {"__type": f"{json_type_prefix}{shape or code}", "message": message,
+            "Message": message, "Type": "User" if sender_fault else "Service"}
     if extra:
         body.update(extra)
     headers = {"x-amzn-ErrorType": code, "x-amzn-RequestId": new_request_id()}

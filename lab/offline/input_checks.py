@@ -6,10 +6,11 @@ A guard (`app.add_guard`) per service, each reading only the requests it names:
   that opens and whose members read back (else `InvalidParameterValueException`, "Could not
   unzip uploaded file..."), unzipped at most 262,144,000 bytes (250 MB), from the zip's
   directory, without extracting.
-- SQS (JSON and query protocols): message bodies and string attribute values in SQS's
-  character set (else `InvalidMessageContents`), integer parameters that are integers,
-  queue attributes in their documented ranges (`InvalidAttributeValue`).
-These live here, not in `lab.offline.sqs.patches`, so they do not touch moto's model layer.
+- SQS (JSON and query protocols): integer parameters that are integers, queue attributes
+  in their documented ranges (`InvalidAttributeValue`), and query-protocol message texts
+  that are not UTF-8 (`InvalidMessageContents`: the decoded text moto sees would hide the
+  bad bytes). What SQS checks of a message (characters, attributes, size) is the SQS
+  layer's (`lab.offline.sqs.validation`), so a batch fails a bad entry alone.
 Sources: Lambda Developer Guide gettingstarted-limits; SQS API Reference SendMessage
 (allowed characters), SetQueueAttributes (ranges).
 """
@@ -24,10 +25,12 @@ import re
 import zipfile
 from urllib.parse import parse_qsl
 
+from moto.sqs.exceptions import SQSException
 from werkzeug.wrappers import Request, Response
 
 from lab.offline.errors import LabAwsError
 from lab.offline.requests import error_for, protocol, read_bounded, service
+from lab.offline.sqs import validation as sqs_validation
 
 # -- Lambda ----------------------------------------------------------------------------------
 CREATE_FUNCTION_REQUEST_LIMIT = 70_167_211  # AWS's request limit for CreateFunction
@@ -96,8 +99,6 @@ def check_zip(package: bytes) -> None:
 
 
 # -- SQS ---------------------------------------------------------------------------------------
-_INVALID_CHAR = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-ALLOWED = "#x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF"
 QUEUE_ATTRIBUTE_RANGES = {  # SetQueueAttributes / CreateQueue
     "DelaySeconds": (0, 900),
     "MaximumMessageSize": (1024, 1_048_576),
@@ -107,6 +108,8 @@ QUEUE_ATTRIBUTE_RANGES = {  # SetQueueAttributes / CreateQueue
 }
 _INTEGER_PARAMS = ("DelaySeconds", "MaxNumberOfMessages", "VisibilityTimeout",
                    "WaitTimeSeconds")
+_UNDECODABLE = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8 (surrogateescape)
+_MESSAGE_TEXT = re.compile(r"(.*\.)?(MessageBody|MessageAttribute\.\d+\.(Name|Value\.StringValue))")
 
 
 class _SqsError(Exception):
@@ -122,13 +125,12 @@ def check_sqs(request: Request) -> Response | None:
     data = request.get_data()  # the app capped the size already
     try:
         if kind == "json":
-            action = request.headers.get("X-Amz-Target", "").partition(".")[2]
             try:
                 params = json.loads(data or b"{}")
             except ValueError:
                 return None
             if isinstance(params, dict):
-                _check_json(action, params)
+                _check_json(request.headers.get("X-Amz-Target", "").partition(".")[2], params)
         elif kind == "query":
             text = data.decode("utf-8", errors="surrogateescape")
             pairs = parse_qsl(text, keep_blank_values=True, errors="surrogateescape")
@@ -136,14 +138,9 @@ def check_sqs(request: Request) -> Response | None:
             _check_query(dict(pairs))
     except _SqsError as exc:
         return error_for(request, exc.code, exc.message, 400)
+    except SQSException as exc:
+        return error_for(request, exc.code, exc.message, 400)
     return None
-
-
-def _body(text: object, what: str = "message body") -> None:
-    if isinstance(text, str) and (bad := _INVALID_CHAR.search(text)):
-        raise _SqsError("InvalidMessageContents",
-                        f"Invalid binary character '#x{ord(bad.group()):X}' was found in the "
-                        f"{what}, the set of allowed characters is {ALLOWED}")
 
 
 def _integer(name: str, value: object) -> None:
@@ -172,44 +169,29 @@ def _attributes(attributes: object) -> None:
                                 f"Invalid value for the parameter {name}.")
 
 
-def _message(entry: dict) -> None:
-    _body(entry.get("MessageBody"))
-    _integer("DelaySeconds", entry.get("DelaySeconds"))
-    attributes = entry.get("MessageAttributes")
-    if isinstance(attributes, dict):
-        for name, value in attributes.items():
-            _body(name, "message attribute name")
-            if isinstance(value, dict):
-                _body(value.get("StringValue"), "message attribute value")
-
-
 def _check_json(action: str, params: dict) -> None:
     for name in _INTEGER_PARAMS:
         _integer(name, params.get(name))
     if action in ("CreateQueue", "SetQueueAttributes"):
         _attributes(params.get("Attributes"))
-    elif action == "SendMessage":
-        _message(params)
-    elif action in ("SendMessageBatch", "ChangeMessageVisibilityBatch"):
-        entries = params.get("Entries")
-        for entry in entries if isinstance(entries, list) else []:
-            if isinstance(entry, dict):
-                _message(entry)
-                _integer("VisibilityTimeout", entry.get("VisibilityTimeout"))
+    entries = params.get("Entries")
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict):
+            _integer("DelaySeconds", entry.get("DelaySeconds"))
+            _integer("VisibilityTimeout", entry.get("VisibilityTimeout"))
 
 
 def _check_query(params: dict) -> None:
     for name in _INTEGER_PARAMS:
         _integer(name, params.get(name))
-    _body(params.get("MessageBody"))
     attributes = {}
     for key, value in params.items():
         if re.fullmatch(r"Attribute\.\d+\.Name", key):
             attributes[value] = params.get(key[:-4] + "Value")
-        elif re.fullmatch(r"SendMessageBatchRequestEntry\.\d+\.MessageBody", key):
-            _body(value)
-        elif re.fullmatch(r"MessageAttribute\.\d+\.Value\.StringValue", key):
-            _body(value, "message attribute value")
+        elif _MESSAGE_TEXT.fullmatch(key) and _UNDECODABLE.search(value):
+            sqs_validation.characters(value, "message attribute name" if key.endswith("Name")
+                                      else "message attribute value" if "Attribute" in key
+                                      else "message body")
     _attributes(attributes)
 
 
@@ -219,5 +201,6 @@ def install(app) -> None:
     app.health_info["input_checks"] = {
         "lambda_packages": f"zipped <= {ZIPPED_LIMIT} bytes, unzipped <= {UNZIPPED_LIMIT} "
                            "bytes, a zip that opens (checked at CreateFunction)",
-        "sqs": "message characters, integer parameters, queue attribute ranges",
+        "sqs": "integer parameters, queue attribute ranges, UTF-8 of query-protocol "
+               "message texts",
     }

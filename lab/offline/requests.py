@@ -78,7 +78,7 @@ def too_large(request: Request) -> Response | None:
         return None
     else:
         drain(request)
-    response = aws_error("RequestEntityTooLargeException",
+    response = error_for(request, "RequestEntityTooLargeException",
                          f"Request must be smaller than {MAX_REQUEST_BYTES} bytes", 413)
     response.headers["Connection"] = "close"
     return response
@@ -104,19 +104,26 @@ def service(request: Request) -> str | None:
     return "sqs" if target.startswith("AmazonSQS.") else None
 
 
-def error_for(request: Request, code: str, message: str, status: int = 400) -> Response:
-    """An error as the addressed service's clients parse it."""
+def error_for(request: Request, code: str, message: str, status: int = 400, *,
+              sender_fault: bool = True, extra: dict | None = None) -> Response:
+    """An error as the addressed service's clients parse it: XML for the query protocol
+    (and S3), else JSON; SQS's JSON errors name their shape in `__type` and carry the
+    legacy code in `x-amzn-query-error`, as SQS sends them."""
     kind = protocol(request)
     if kind == "query" or (kind == "rest" and service(request) == "s3"):
         root = "ErrorResponse" if kind == "query" else None
-        inner = (f"<Error><Type>Sender</Type><Code>{escape(code)}</Code>"
-                 f"<Message>{escape(message)}</Message></Error>")
+        inner = (f"<Error><Type>{'Sender' if sender_fault else 'Receiver'}</Type>"
+                 f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>")
         body = (f"<{root}>{inner}<RequestId>{new_request_id()}</RequestId></{root}>"
                 if root else inner)
         return Response(body, status=status, content_type="text/xml",
                         headers={"x-amzn-RequestId": new_request_id()})
-    prefix = "com.amazonaws.sqs#" if service(request) == "sqs" and kind == "json" else ""
-    return aws_error(code, message, status, json_type_prefix=prefix)
+    if service(request) == "sqs" and kind == "json":
+        from lab.offline.sqs.protocol import ERROR_NAMESPACE, json_error_shape
+
+        return aws_error(code, message, status, sender_fault=sender_fault, extra=extra,
+                         json_type_prefix=f"{ERROR_NAMESPACE}#", shape=json_error_shape(code))
+    return aws_error(code, message, status, sender_fault=sender_fault, extra=extra)
 
 
 def malformed(request: Request, status: int | None = None) -> Response:

@@ -61,8 +61,11 @@ def test_the_examples_of_the_issue(server):
                          "/2015-03-31/functions/%2e%2e%2f%2e%2e/invocations", b"{}")) \
         == "ValidationException"
     send = '{"QueueUrl": "%s", "MessageBody": %s%s}'
+    # `__type` names the shape: InvalidParameterValueException for the code
+    # InvalidParameterValue (botocore's QueryErrorCode in LocalStack's AWS-recorded
+    # test_sqs.snapshot.json, e.g. test_send_oversized_message)
     assert _error(*_sqs(server, "SendMessage", (send % (url, '"a"', ', "DelaySeconds": "abc"'))
-                        .encode())) == "InvalidParameterValue"
+                        .encode())) == "InvalidParameterValueException"
     for body_json in ('"\\ud800"', '"a\\u0000b"', '"bell\\u0007"'):
         assert _error(*_sqs(server, "SendMessage", (send % (url, body_json, "")).encode())) \
             == "InvalidMessageContents"

@@ -149,18 +149,3 @@ def test_visible_again_is_recorded_at_the_expiry_even_without_a_poll(cloud):
     frame = fetch_lifecycle(cloud, url)
     assert list(frame["event"]) == ["sent", "received", "visible_again"]
     assert frame["time_ms"].iloc[2] == pytest.approx(frame["visible_at_ms"].iloc[1])
-
-
-def test_change_visibility_of_a_message_not_in_flight_is_refused(cloud):
-    """AWS API ChangeMessageVisibility: MessageNotInflight (400)."""
-    from botocore.exceptions import ClientError
-
-    sqs = cloud.client("sqs")
-    url = unique_queue(sqs, "cv")
-    sqs.send_message(QueueUrl=url, MessageBody="x")
-    handle = sqs.receive_message(QueueUrl=url, VisibilityTimeout=0)["Messages"][0][
-        "ReceiptHandle"]
-    with pytest.raises(ClientError) as info:
-        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=10)
-    assert info.value.response["Error"]["Code"] == "AWS.SimpleQueueService.MessageNotInflight"
-    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400

@@ -107,6 +107,28 @@ def test_a_message_received_more_than_max_receive_count_times_moves_to_the_dlq(c
     assert int(msg["Attributes"]["ApproximateReceiveCount"]) == 3  # 2 in the source + this one
 
 
+def test_a_message_moved_to_the_dlq_carries_its_source_queue_arn(cloud):
+    # System attribute DeadLetterQueueSourceArn = the source queue's ARN, returned for "All"
+    # or its name (API ReceiveMessage, MessageSystemAttributeNames; LocalStack's
+    # tests/aws/services/sqs/test_sqs.snapshot.json, test_dead_letter_queue_message_attributes,
+    # recorded against AWS: "DeadLetterQueueSourceArn": the source queue's ARN, same
+    # MessageId, ApproximateReceiveCount 2 with maxReceiveCount 1).
+    sqs = cloud.client("sqs")
+    src, src_arn, dlq, _ = _dead_letter(sqs, 1)
+    everything = sqs.receive_message(QueueUrl=dlq, VisibilityTimeout=0, AttributeNames=["All"])
+    assert everything["Messages"][0]["Attributes"]["DeadLetterQueueSourceArn"] == src_arn
+    assert everything["Messages"][0]["Attributes"]["ApproximateReceiveCount"] == "2"
+    by_name = sqs.receive_message(QueueUrl=dlq, VisibilityTimeout=0,
+                                  MessageSystemAttributeNames=["DeadLetterQueueSourceArn"])
+    assert by_name["Messages"][0]["Attributes"] == {"DeadLetterQueueSourceArn": src_arn}
+    unasked = sqs.receive_message(QueueUrl=dlq, VisibilityTimeout=0,
+                                  MessageSystemAttributeNames=["SentTimestamp"])
+    assert "DeadLetterQueueSourceArn" not in unasked["Messages"][0]["Attributes"]
+    sqs.send_message(QueueUrl=src, MessageBody="never dead-lettered")
+    fresh = sqs.receive_message(QueueUrl=src, AttributeNames=["All"])["Messages"][0]
+    assert "DeadLetterQueueSourceArn" not in fresh["Attributes"]
+
+
 def test_move_task_redrives_to_the_original_source_queue(cloud):
     sqs = cloud.client("sqs")
     src, _, dlq, dlq_arn = _dead_letter(sqs, 3)

@@ -1,7 +1,8 @@
 """The guard on moto's version: the lab's SQS backend is verified against moto 5.2.5 only.
 
 `MOTO_SOURCE_SHA256` records the sha256 of `inspect.getsource(...)` of every moto function
-the subclasses in models.py / responses.py override, call through `super()`, or rely on
+the subclasses in models.py / responses.py / exceptions.py override, call through
+`super()`, or rely on
 (the registration path included), as shipped in moto 5.2.5. `changed_moto_functions()`
 lists those a moto upgrade changed; `/_lab/health` then reports "degraded" with that list
 (unless LAB_ALLOW_UNVERIFIED_MOTO=1), and a conformance test fails, so the lab's fixes
@@ -33,10 +34,22 @@ def _responses():
     return responses
 
 
+def _exceptions():
+    from moto.sqs import exceptions
+
+    return exceptions
+
+
 def _core():
     from moto.core import base_backend
 
     return base_backend
+
+
+def _core_responses():
+    from moto.core import responses
+
+    return responses
 
 
 # What the lab overrides, calls through super() or relies on, by moto object.
@@ -63,6 +76,7 @@ _SOURCES = {
         lambda: _sqs().SQSBackend.change_message_visibility,
     "SQSBackend.change_message_visibility_batch":
         lambda: _sqs().SQSBackend.change_message_visibility_batch,
+    "SQSBackend.delete_message_batch": lambda: _sqs().SQSBackend.delete_message_batch,
     "SQSBackend.purge_queue": lambda: _sqs().SQSBackend.purge_queue,
     "SQSBackend._validate_message": lambda: _sqs().SQSBackend._validate_message,
     "SQSBackend.send_message": lambda: _sqs().SQSBackend.send_message,
@@ -73,6 +87,12 @@ _SOURCES = {
     "SQSResponse.send_message_batch": lambda: _responses().SQSResponse.send_message_batch,
     "SQSResponse.receive_message": lambda: _responses().SQSResponse.receive_message,
     "SQSResponse.list_queue_tags": lambda: _responses().SQSResponse.list_queue_tags,
+    "ReceiptHandleIsInvalid": lambda: _exceptions().ReceiptHandleIsInvalid,
+    "EmptyBatchRequest": lambda: _exceptions().EmptyBatchRequest,
+    # the serialisation: moto's, with the lab's service model (protocol.py)
+    "BaseResponse.serialized": lambda: _core_responses().BaseResponse.serialized,
+    "moto.core.loaders.create_loader":
+        lambda: __import__("moto.core.loaders", fromlist=["create_loader"]).create_loader,
     # the registration: BackendDict builds region backends from its `backend` class, and
     # moto's server finds a backend's routes in the urls module beside its class
     "BackendDict._create_account_specific_backend":
@@ -99,6 +119,7 @@ MOTO_SOURCE_SHA256: dict[str, str] = {
     "SQSBackend.delete_message": "9eb658afdceb6bd9de79334fb31591bc0aa44bc924c0486516165418bbfff777",
     "SQSBackend.change_message_visibility": "f0e9df5f66627114c9249020675ff5accee62a9cab5e797442538c13ac593b99",
     "SQSBackend.change_message_visibility_batch": "6194b4570c67a1a0ca8c8b323ecdbf4bf851515379a5145c8396ada0d93da963",
+    "SQSBackend.delete_message_batch": "53c0bc5d5f51468ad2e6311da0417ec613b5da28d33337c66a3f1f51d99147b2",
     "SQSBackend.purge_queue": "443ea1ae7b15230caa656fd9915e50d18868a7efc9d37c4da9a0e999c725766a",
     "SQSBackend._validate_message": "39cb57c19e596164bc306395ca3697adeea6deaa48a3277831ce6aaa99816e3a",
     "SQSBackend.send_message": "bf161af09a9e6b860e3dd5d8f58ccc802623caa86883fab9b2ffb333f8f70330",
@@ -109,6 +130,10 @@ MOTO_SOURCE_SHA256: dict[str, str] = {
     "SQSResponse.send_message_batch": "c68cdac5e2afa47dfa9757e5f40965d902b411873fedb25506459eedb7e503e4",
     "SQSResponse.receive_message": "0027050ecd1294f80efb5cd1e2480f46608d3990c963ba5edfdaa9ab079df300",
     "SQSResponse.list_queue_tags": "00d87fc8b7943463a26cf43db7a4754f66596ed5d4328c08a5fe2e0eabd0ad29",
+    "ReceiptHandleIsInvalid": "34b28ae6d7ec6fb47b91a1076b5c6eece454a09ac695c2c90ec972af57499efb",
+    "EmptyBatchRequest": "d9a1cffddc935905819790e4e152183aef6039b2b403d21b2f68ec450ee1e926",
+    "BaseResponse.serialized": "af486a0ef132716231d3a6484c32ae91a54b40fbc1d24fff01c78c813d251110",
+    "moto.core.loaders.create_loader": "b94f7ea2b2fa445a7224380bc3916044fc8b5fdd017345fef1a70f21ce485d22",
     "SQSBackend.create_queue": "a7c0bbae0c426c465db54f277af5da5b70f386e86445d6b2909e40b5fc94a38e",
     "BackendDict._create_account_specific_backend": "efcc193ee3ca333752f8d55b94e70a7f2cffd87da07bc1d6140265bf9231f8a6",
     "AccountSpecificBackend.__getitem__": "b10167294fc003765361319e492a3fd3a16583b9d88539bdc69ce36541d725d0",

@@ -42,14 +42,11 @@ from moto.sqs.exceptions import (
     BatchRequestTooLong,
     InvalidParameterValue,
     QueueAlreadyExists,
-    ReceiptHandleIsInvalid,
+    SQSException,
 )
 
-from lab.offline.sqs.exceptions import (
-    MessageNotInflight,
-    SQSLayerNotInstalled,
-    SQSRegistrationError,
-)
+from lab.offline.sqs import validation
+from lab.offline.sqs.exceptions import SQSLayerNotInstalled, SQSRegistrationError
 from lab.offline.sqs.lifecycle import LifecycleRecorder, now_ms
 from lab.offline.sqs.queues import queue_by_arn
 from lab.offline.sqs.store import QueueStore
@@ -68,6 +65,11 @@ FIXES = {
     "send_message": "FIFO dedup 5 min incl. after delete, DeduplicationScope; SequenceNumber "
                     "always; size incl. attributes; SenderId of the caller",
     "message_size": "UTF-8 bytes incl. attributes; batch total <= 1 MiB",
+    "batches": "a bad entry fails alone (Failed: Id, Code, Message, SenderFault); entry Ids "
+               "checked for every batch action; FIFO entries without MessageGroupId refused",
+    "receipt_handles": "a gone message's handle told apart from a malformed one; "
+                       "ChangeMessageVisibility after the timeout expired answers 200",
+    "dead_letter_source": "DeadLetterQueueSourceArn on messages moved to a DLQ",
     "redrive_allow_policy": "returned, validated and enforced",
     "caller_identity": "caller's principal id as SenderId",
 }
@@ -89,9 +91,11 @@ def _utf8_len(text: str) -> int:
 def message_size(body: str, attributes: dict | None) -> int:
     """AWS: the message size is the UTF-8 bytes of the body plus, for every message
     attribute, its name, its data type and its value."""
-    size = _utf8_len(body)
-    for name, attr in (attributes or {}).items():
-        size += _utf8_len(name) + _utf8_len(str(attr.get("DataType", "")))
+    size = _utf8_len(body if isinstance(body, str) else "")
+    for name, attr in (attributes.items() if isinstance(attributes, dict) else ()):
+        if not isinstance(attr, dict):
+            continue
+        size += _utf8_len(str(name)) + _utf8_len(str(attr.get("DataType", "")))
         if attr.get("StringValue") is not None:
             size += _utf8_len(str(attr["StringValue"]))
         binary = attr.get("BinaryValue")
@@ -105,10 +109,19 @@ def message_size(body: str, attributes: dict | None) -> int:
     return size
 
 
-def _too_large(queue) -> InvalidParameterValue:
+def _too_large(queue, batch: bool = False) -> InvalidParameterValue:
+    """AWS's words differ: "are invalid" for SendMessage, "cannot be validated" for a
+    SendMessageBatch entry (LocalStack's snapshots test_send_message_with_updated_maximum_
+    message_size and test_send_batch_message_size, both recorded against AWS)."""
+    verb = "cannot be validated" if batch else "are invalid"
     return InvalidParameterValue(
-        "One or more parameters are invalid. Reason: Message must be shorter than "
+        f"One or more parameters {verb}. Reason: Message must be shorter than "
         f"{queue.maximum_message_size} bytes.")
+
+
+def _failed(entry_id: str, exc: SQSException) -> dict:
+    """A batch result's `Failed` entry for an entry SQS refused (SenderFault: the caller's)."""
+    return {"Id": entry_id, "SenderFault": True, "Code": exc.code, "Message": exc.message}
 
 
 def parse_allow_policy(value) -> dict:
@@ -313,6 +326,7 @@ class LabSQSBackend(sqs_models.SQSBackend):
         first copy's MessageId and SequenceNumber, so a retried send looks idempotent.
         """
         queue = self.get_queue(queue_name)
+        validation.message(message_body, message_attributes)  # body, characters, attributes
         # moto's checks: FIFO MessageGroupId / deduplication id / DelaySeconds
         self._validate_message(queue, message_body=message_body,
                                delay_seconds=int(delay_seconds or 0),
@@ -364,16 +378,53 @@ class LabSQSBackend(sqs_models.SQSBackend):
         return message
 
     def send_message_batch(self, queue_name, entries):
-        """Size in UTF-8 bytes including attributes; batch total <= 1 MiB (moto 5.2.5
-        counts body characters only). moto's batch then sends through `send_message`."""
+        """Each entry is sent or fails alone, as on AWS: an entry too large for the queue,
+        with characters outside SQS's set, bad attributes, a bad DelaySeconds or no body is
+        reported in `Failed` (Id, Code, Message, SenderFault) and the others are sent
+        (LocalStack's snapshot test_send_batch_message_size and AWS-validated
+        test_batch_send_with_invalid_char_should_succeed). Refused whole, as on AWS: bad
+        entry Ids (validation.batch_entries), a FIFO entry without MessageGroupId or
+        deduplication id, and a total payload over 1 MiB, BatchRequestTooLong (snapshots
+        test_send_batch_missing_message_group_id_for_fifo_queue,
+        test_send_batch_missing_deduplication_id_for_fifo_queue,
+        test_send_message_batch_with_oversized_contents).
+        moto 5.2.5 fails the whole batch for most bad entries and counts characters."""
         queue = self.get_queue(queue_name)
-        sizes = [message_size(e["MessageBody"], e.get("MessageAttributes"))
-                 for e in entries.values()]
+        entries = validation.batch_entries(
+            entries.values() if isinstance(entries, dict) else entries, "SendMessage")
+        if queue.fifo_queue:
+            for entry in entries:
+                if not entry.get("MessageGroupId"):
+                    raise InvalidParameterValue(
+                        "The request must contain the parameter MessageGroupId.")
+                if not entry.get("MessageDeduplicationId") \
+                        and not queue.content_based_deduplication:
+                    raise InvalidParameterValue(
+                        "The queue should either have ContentBasedDeduplication enabled or "
+                        "MessageDeduplicationId provided explicitly")
+        sizes = [message_size(e.get("MessageBody"), e.get("MessageAttributes"))
+                 for e in entries]
         if sum(sizes) > MAX_BATCH_BYTES:
             raise BatchRequestTooLong(sum(sizes))
-        if any(size > queue.maximum_message_size for size in sizes):
-            raise _too_large(queue)
-        return super().send_message_batch(queue_name, entries)
+        sent, failed = [], []
+        for entry, size in zip(entries, sizes, strict=True):
+            try:
+                validation.message(entry.get("MessageBody"), entry.get("MessageAttributes"))
+                if size > queue.maximum_message_size:
+                    raise _too_large(queue, batch=True)
+                message = self.send_message(
+                    queue_name, entry["MessageBody"],
+                    message_attributes=entry.get("MessageAttributes"),
+                    delay_seconds=entry.get("DelaySeconds"),
+                    deduplication_id=entry.get("MessageDeduplicationId"),
+                    group_id=entry.get("MessageGroupId"),
+                    system_attributes=entry.get("MessageSystemAttributes"))
+            except SQSException as exc:
+                failed.append(_failed(entry["Id"], exc))
+                continue
+            message.user_id = entry["Id"]
+            sent.append(message)
+        return sent, failed
 
     # -- receive, delete, visibility ------------------------------------------------------
     def receive_message(self, queue_name, count, wait_seconds_timeout, visibility_timeout,
@@ -427,15 +478,21 @@ class LabSQSBackend(sqs_models.SQSBackend):
     def delete_message(self, queue_name: str, receipt_handle: str) -> None:
         self.get_queue(queue_name).delete_message(receipt_handle)
 
+    def delete_message_batch(self, queue_name, receipts):
+        """moto's, after the batch's request-level checks (moto checks no entry Id)."""
+        validation.batch_entries(receipts, "DeleteMessage")
+        return super().delete_message_batch(queue_name, receipts)
+
     def change_message_visibility(self, queue_name, receipt_handle, visibility_timeout):
         store = self.get_queue(queue_name).store
         with store.cond:
             store.change_visibility(receipt_handle, visibility_timeout)
 
     def change_message_visibility_batch(self, queue_name, entries):
-        """As moto's, but every per-entry error (MessageNotInflight too) stays per entry."""
+        """As moto's, after the batch's request-level checks, and with every per-entry error
+        reported per entry."""
         success, failed = [], []
-        for entry in entries:
+        for entry in validation.batch_entries(entries, "ChangeMessageVisibility"):
             try:
                 timeout = int(entry["VisibilityTimeout"])
                 if not 0 <= timeout <= sqs_models.MAXIMUM_VISIBILITY_TIMEOUT:
@@ -446,11 +503,10 @@ class LabSQSBackend(sqs_models.SQSBackend):
                                "Message": "Visibility timeout invalid"})
                 continue
             try:
-                self.change_message_visibility(queue_name, entry["ReceiptHandle"], timeout)
+                self.change_message_visibility(queue_name, entry.get("ReceiptHandle"), timeout)
                 success.append(entry["Id"])
-            except (ReceiptHandleIsInvalid, MessageNotInflight, InvalidParameterValue) as exc:
-                failed.append({"Id": entry["Id"], "SenderFault": True,
-                               "Code": exc.code.rsplit(".", 1)[-1], "Message": exc.message})
+            except SQSException as exc:
+                failed.append(_failed(entry["Id"], exc))
         return success, failed
 
     def purge_queue(self, queue_name: str) -> None:

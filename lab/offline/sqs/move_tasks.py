@@ -1,8 +1,10 @@
 """StartMessageMoveTask / ListMessageMoveTasks / CancelMessageMoveTask (DLQ redrive).
 
-moto 5.2.5 does not implement them (HTTP 500). Shapes, validation and error messages
-follow the SQS API reference and responses recorded against AWS (LocalStack's snapshot
-tests). Behaviour:
+moto 5.2.5 does not implement them (HTTP 500). `responses.LabSQSResponse` serves them on
+both protocols, JSON and query (XML), through `manager`; errors are SQSExceptions, which
+moto's serialiser shapes per protocol. Shapes, validation and error messages follow the
+SQS API reference and responses recorded against AWS (LocalStack's snapshot tests).
+Behaviour:
 - the source must be a dead-letter queue of some queue; one RUNNING task per source;
 - messages go to `DestinationArn`, or, without it, each back to the queue it was
   dead-lettered from;
@@ -26,8 +28,11 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from lab.offline.errors import LabAwsError
+from moto.sqs.exceptions import InvalidParameterValue
+
+from lab.offline.sqs.exceptions import ResourceNotFound
 from lab.offline.sqs.lifecycle import now_ms
+from lab.offline.sqs.models import LabMessage, lab_backend, lifecycle
 from lab.offline.sqs.queues import queue_by_arn
 
 log = logging.getLogger("lab.offline.sqs")
@@ -35,14 +40,13 @@ log = logging.getLogger("lab.offline.sqs")
 MAX_RATE = 500
 
 
-def _not_found(param: str) -> LabAwsError:
-    return LabAwsError("ResourceNotFoundException",
-                       f"The resource that you specified for the {param} parameter doesn't exist.",
-                       404)
+def _not_found(param: str) -> ResourceNotFound:
+    return ResourceNotFound(
+        f"The resource that you specified for the {param} parameter doesn't exist.")
 
 
-def _invalid(message: str) -> LabAwsError:
-    return LabAwsError("InvalidParameterValue", message, 400)
+def _invalid(message: str) -> InvalidParameterValue:
+    return InvalidParameterValue(message)
 
 
 def encode_handle(task_id: str, source_arn: str) -> str:
@@ -103,8 +107,6 @@ class MoveTaskManager:
     # -- API ----------------------------------------------------------------------------
     def start(self, source_arn: str, destination_arn: str | None = None,
               rate: int | None = None) -> str:
-        from lab.offline.sqs.models import lab_backend
-
         source = queue_by_arn(source_arn)
         if source is None:
             raise _not_found("SourceArn")
@@ -147,7 +149,7 @@ class MoveTaskManager:
             task = next((t for t in self._tasks.get(source_arn, []) if t.task_id == task_id),
                         None)
             if task is None:
-                raise LabAwsError("ResourceNotFoundException", "Task does not exist.", 404)
+                raise ResourceNotFound("Task does not exist.")
             if task.status != "RUNNING":  # wording is the lab's
                 raise _invalid(f"Only a RUNNING task can be cancelled; this one is {task.status}.")
             task.status = "CANCELLED"
@@ -216,8 +218,6 @@ class MoveTaskManager:
         return True
 
     def _send_moved(self, task, source, destination, message) -> None:
-        from lab.offline.sqs.models import LabMessage
-
         moved = LabMessage(str(uuid.uuid4()), message.body, message.system_attributes)
         moved.message_attributes = message.message_attributes
         moved.group_id = message.group_id
@@ -235,3 +235,7 @@ class MoveTaskManager:
                              task_handle=task.handle)
         with self._lock:
             task.moved += 1
+
+
+# The move tasks of this process, like moto's state (served by responses.LabSQSResponse).
+manager = MoveTaskManager(lifecycle)

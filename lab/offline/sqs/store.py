@@ -19,24 +19,40 @@ serialise, with the store's fields `lab_state` ("ready", "inflight", "delayed", 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import heapq
 import secrets
 import time
 from collections import deque
 from copy import copy
 
-from moto.sqs.exceptions import InvalidParameterValue, ReceiptHandleIsInvalid
+from moto.sqs.exceptions import InvalidParameterValue
 
-from lab.offline.sqs.exceptions import MessageNotInflight
+from lab.offline.sqs.exceptions import InvalidReceiptHandle, MessageNotAvailable
 from lab.offline.sqs.lifecycle import now_ms
 
 READY, INFLIGHT, DELAYED, GONE = "ready", "inflight", "delayed", "gone"
 MAX_VISIBILITY_S = 43_200
 
 
-def new_receipt_handle() -> str:
-    # moto draws 185 characters one by one (~0.1 ms); AWS handles are opaque strings too.
-    return secrets.token_urlsafe(132)
+def new_receipt_handle(queue_arn: str, message_id: str) -> str:
+    """An opaque handle that, like AWS's, says which queue and message it was issued for:
+    a handle of a message that is gone is told apart from one that never was a handle
+    (moto draws 185 random letters one by one, ~0.1 ms, and keeps no such record)."""
+    raw = f"{queue_arn} {message_id} {secrets.token_urlsafe(48)}".encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def handle_message_id(handle: object, queue_arn: str) -> str | None:
+    """The message id a handle of this queue was issued for; None if it is not one."""
+    if not isinstance(handle, str) or not handle:
+        return None
+    try:
+        parts = base64.urlsafe_b64decode(handle.encode("ascii", "strict")).decode().split(" ")
+    except (binascii.Error, ValueError):
+        return None
+    return parts[1] if len(parts) == 3 and parts[0] == queue_arn else None
 
 
 class _Group:
@@ -57,7 +73,6 @@ class QueueStore:
         self.fifo = bool(queue.fifo_queue)
         self.messages: dict[str, object] = {}
         self.by_handle: dict[str, object] = {}
-        self.deleted_handles: set[str] = set()
         self.ready: list[tuple[int, str]] = []
         self.groups: dict[str, _Group] = {}
         self.group_heap: list[tuple[int, str]] = []
@@ -270,7 +285,7 @@ class QueueStore:
         message.approximate_receive_count += 1
         if message.receipt_handle is not None:
             message._old_receipt_handles.append(message.receipt_handle)
-        message.receipt_handle = new_receipt_handle()
+        message.receipt_handle = new_receipt_handle(self.queue.queue_arn, message.id)
         self.by_handle[message.receipt_handle] = message
         vt = int(visibility_timeout or 0)
         message.visible_at = now + vt * 1000
@@ -288,27 +303,43 @@ class QueueStore:
             self._record("visible_again", message, now,
                          receive_count=message.approximate_receive_count)
 
+    def _by_handle(self, receipt_handle):
+        """The message `receipt_handle` was issued for, or None if that message is gone
+        (deleted, moved to a DLQ, expired, purged); InvalidReceiptHandle if it never was a
+        handle of this queue's messages."""
+        message = self.by_handle.get(receipt_handle) if isinstance(receipt_handle, str) \
+            else None
+        if message is not None:
+            return message
+        message_id = handle_message_id(receipt_handle, self.queue.queue_arn)
+        if message_id is None or message_id in self.messages:
+            raise InvalidReceiptHandle(receipt_handle)
+        return None
+
     def delete(self, receipt_handle: str) -> None:
-        if receipt_handle in self.deleted_handles:
-            return  # AWS: deleting an already deleted message succeeds
-        message = self.by_handle.get(receipt_handle)
+        """AWS: deleting a message that is already gone succeeds (LocalStack's AWS-validated
+        test_delete_message_with_deleted_receipt_handle)."""
+        message = self._by_handle(receipt_handle)
         if message is None:
-            raise ReceiptHandleIsInvalid()
+            return
         self._remove(message)
-        for handle in [message.receipt_handle, *message._old_receipt_handles]:
-            if handle is not None:
-                self.deleted_handles.add(handle)
         self._record("deleted", message, receive_count=message.approximate_receive_count)
         self.cond.notify_all()  # a FIFO group may be free again
 
     def change_visibility(self, receipt_handle: str, visibility_timeout: int) -> None:
-        message = self.by_handle.get(receipt_handle)
+        """AWS: a gone message's handle is refused (MessageNotAvailable); a message whose
+        visibility timeout expired and that was not received again answers 200 and stays
+        visible (LocalStack's AWS-validated
+        test_change_message_visibility_after_visibility_timeout_expiration; "AWS simply
+        sends back an OK and does nothing", localstack/localstack#9632: the no-op is a
+        MODEL of what AWS does with the message)."""
+        message = self._by_handle(receipt_handle)
         if message is None:
-            raise ReceiptHandleIsInvalid()
+            raise MessageNotAvailable(receipt_handle)
         now = now_ms()
         self.advance(now)
         if message.lab_state != INFLIGHT:
-            raise MessageNotInflight()
+            return
         vt = int(visibility_timeout)
         first = message.approximate_first_receive_timestamp or now
         if now + vt * 1000 - first > MAX_VISIBILITY_S * 1000:
