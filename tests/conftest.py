@@ -19,21 +19,36 @@ from tests.fixtures.common import chart_problems_file
 NOTEBOOKS = list_notebooks(Path(__file__).resolve().parents[1] / "notebooks")
 
 
+# Units that take a minute or more (mostly waiting: terraform's provider, notebooks' kernels,
+# visibility timeouts), handed out first so none of them starts last and ends the run alone.
+LONG_FIRST = ("notebooks", "tests/conformance/test_iac_terraform.py",
+              "tests/conformance/test_esm_delivery.py", "tests/conformance/test_aws_rehearsal.py",
+              "tests/conformance/test_cli_by_hand.py", "tests/conformance/test_pipeline_lessons.py")
+
+
 def pytest_xdist_make_scheduler(config, log):
     """`--dist loadgroup` (pyproject's addopts): each test file is one unit of work (a
     module's tests share module-scoped fixtures and run in order on one endpoint), and
-    tests/notebooks/ is one unit (the biggest, so it is handed out first). Grouping by path:
-    xdist_group marks rename node ids, which pytest 9 ignores."""
+    tests/notebooks/ is one unit; LONG_FIRST go out first, then the rest by size. Grouping
+    by path: xdist_group marks rename node ids, which pytest 9 ignores."""
     if config.getvalue("dist") != "loadgroup":
         return None
     from xdist.scheduler import LoadScopeScheduling
 
-    class NotebooksTogether(LoadScopeScheduling):
+    class LongFilesFirst(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             return "notebooks" if nodeid.startswith("tests/notebooks/") \
                 else nodeid.split("::", 1)[0]
 
-    return NotebooksTogether(config, log)
+        def _assign_work_unit(self, node) -> None:
+            if not getattr(self, "_long_first", False):  # the queue is complete by now
+                self._long_first = True
+                for scope in reversed(LONG_FIRST):
+                    if scope in self.workqueue:
+                        self.workqueue.move_to_end(scope, last=False)
+            super()._assign_work_unit(node)
+
+    return LongFilesFirst(config, log)
 
 
 @pytest.fixture(scope="session")

@@ -52,15 +52,19 @@ def test_redelivery_after_visibility_timeout_wakes_a_waiting_long_poll(cloud):
     sqs = cloud.client("sqs")
     url = _queue(sqs, VisibilityTimeout=1)
     sqs.send_message(QueueUrl=url, MessageBody="retry me")
+    asked_at = time.monotonic()  # the visibility clock starts after this instant...
     first = sqs.receive_message(QueueUrl=url, MessageSystemAttributeNames=["All"])
-    received_at = time.monotonic()  # the visibility clock started before this instant
+    received_at = time.monotonic()  # ...and before this one
     time.sleep(0.4)  # the poll below starts off any 1-second grid
     again = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5,
                                 MessageSystemAttributeNames=["All"])
-    late = time.monotonic() - received_at - 1.0
+    back_at = time.monotonic()
     assert first["Messages"][0]["MessageId"] == again["Messages"][0]["MessageId"]
     assert again["Messages"][0]["Attributes"]["ApproximateReceiveCount"] == "2"
-    assert -0.05 < late < LATE_TOLERANCE_S, f"redelivered {late * 1000:.0f} ms after the timeout"
+    early = asked_at + 1.0 - back_at
+    assert early < 0.01, f"redelivered {early * 1000:.0f} ms before the timeout ended"
+    late = back_at - received_at - 1.0
+    assert late < LATE_TOLERANCE_S, f"redelivered {late * 1000:.0f} ms after the timeout"
 
 
 def test_long_poll_returns_when_delay_seconds_end(cloud):

@@ -180,7 +180,9 @@ class MappingRunner:
         return msgs
 
     def _gather(self, pid: int, carry: list) -> tuple[list, list]:
-        if self.mapping.window <= 0:
+        # Messages carried past a 6 MB batch are in hand: they make the next batch at once
+        # (no receive, so no turn; waiting for one left them to the visibility timeout).
+        if self.mapping.window <= 0 or carry:
             return self._gather_batch(pid, carry)
         while not self._gather_turn.acquire(timeout=LONG_POLL):
             if self._should_exit(pid):
