@@ -104,7 +104,11 @@ def test_no_process_is_left_behind_when_the_parent_is_killed():
     wait_until(lambda: not pid_alive(serve_pid), 5, what="lab serve to exit with its parent")
     port = int(url.rsplit(":", 1)[1])
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", port))  # the port is free again
+        # Nothing listens there any more. SO_REUSEADDR as servers (and lab serve) set it:
+        # without it, the connections the server closed (TIME_WAIT) would refuse the bind.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))
+        probe.listen()
 
 
 def test_aws_cli_works_against_lab_serve(clean_cloud):
