@@ -26,7 +26,7 @@ class ServeProcess:
                  env: dict[str, str] | None = None, args: list[str] | None = None):
         fd, self.log_path = tempfile.mkstemp(prefix="lab-serve-", suffix=".log")
         self._log = os.fdopen(fd, "w", buffering=1)
-        child_env = dict(os.environ)
+        child_env = dict(os.environ, LAB_SERVE_PARENT_PID=str(os.getpid()))  # --exit-with-parent
         child_env.update(env or {})
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "lab", "serve", "--host", host, "--port", str(port),

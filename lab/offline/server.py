@@ -180,20 +180,26 @@ def beyond_loopback(host: str) -> bool:
     return not all(is_loopback(info[4][0]) for info in infos)
 
 
-def _watch_parent(stop: threading.Event) -> None:
-    """Set `stop` when the process that started us dies (we get re-parented), saying so."""
-    parent = os.getppid()
-    while not stop.wait(0.2):
+PARENT_ENV = "LAB_SERVE_PARENT_PID"  # set by lab.offline.process.ServeProcess
+
+
+def _watch_parent(stop: threading.Event, parent: int) -> None:
+    """Set `stop` when the process that started us (`parent`) is gone (we were re-parented:
+    checked at once too, as it may have died while we started), saying so."""
+    while True:
         if os.getppid() != parent:
             print(f"lab serve: stopping: the process that started it (pid {parent}) exited"
                   " (--exit-with-parent)", file=sys.stderr, flush=True)
             stop.set()
+        if stop.wait(0.2):
+            return
 
 
 def serve(host: str = "127.0.0.1", port: int = 4566, exit_with_parent: bool = False,
           allow_hosts: tuple[str, ...] = (), allow_remote: bool = False) -> int:
     """Run `lab serve` in the foreground until SIGINT/SIGTERM/SIGHUP, or, with
     `exit_with_parent` (what `lab.connect()` asks for), until its parent process exits."""
+    parent = int(os.environ.get(PARENT_ENV) or os.getppid())  # before anything slow
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda *_: stop.set())
@@ -211,7 +217,7 @@ def serve(host: str = "127.0.0.1", port: int = 4566, exit_with_parent: bool = Fa
     for name, why in server.app.health_issues.items():  # also in /_lab/health ("degraded")
         print(f"lab serve: warning: {name} degraded: {why}", file=sys.stderr, flush=True)
     if exit_with_parent:
-        threading.Thread(target=_watch_parent, args=(stop,), daemon=True).start()
+        threading.Thread(target=_watch_parent, args=(stop, parent), daemon=True).start()
     try:
         while not stop.wait(0.5):
             pass

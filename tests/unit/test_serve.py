@@ -111,6 +111,40 @@ def test_no_process_is_left_behind_when_the_parent_is_killed():
         probe.listen()
 
 
+def test_lab_serve_exits_when_its_parent_died_while_it_was_starting():
+    # The parent starts it (as ServeProcess does) and exits before it is ready: the watcher
+    # used to read its parent only once ready, saw init, and never stopped (an orphan).
+    launcher = textwrap.dedent("""
+        import os, subprocess, sys
+        env = dict(os.environ, LAB_SERVE_PARENT_PID=str(os.getpid()))
+        child = subprocess.Popen([sys.executable, "-m", "lab", "serve", "--port", "0",
+                                  "--exit-with-parent"], env=env, stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        print(child.pid, flush=True)
+    """)
+    done = subprocess.run([sys.executable, "-c", launcher], capture_output=True, text=True,
+                          timeout=30)
+    serve_pid = int(done.stdout)
+    try:
+        wait_until(lambda: not pid_alive(serve_pid), 30, what="lab serve to see its parent gone")
+    finally:
+        if pid_alive(serve_pid):
+            os.kill(serve_pid, signal.SIGKILL)
+
+
+def test_lab_serve_from_a_command_line_runs_on_the_c_allocator():
+    # issue 15's soak: CPython's arenas pinned freed memory; `lab serve` re-execs (same PID)
+    # with PYTHONMALLOC=malloc unless the variable is already set.
+    process = ServeProcess()
+    try:
+        import psutil
+
+        assert psutil.Process(process.pid).environ().get("PYTHONMALLOC") == \
+            os.environ.get("PYTHONMALLOC", "malloc")
+    finally:
+        process.stop()
+
+
 def test_aws_cli_works_against_lab_serve(clean_cloud):
     env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
                AWS_DEFAULT_REGION="us-east-1")
