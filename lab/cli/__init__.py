@@ -70,10 +70,10 @@ def _serve_on_the_c_allocator(argv: list[str]) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
+        if argv is None:  # a command line, not a caller in this process; before any import
+            _serve_on_the_c_allocator(sys.argv[1:])
         from lab.offline.server import serve
 
-        if argv is None:  # a command line, not a caller in this process
-            _serve_on_the_c_allocator(sys.argv[1:])
 
         return serve(args.host, args.port, args.exit_with_parent,
                      allow_hosts=tuple(args.allow_host), allow_remote=args.allow_remote)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 
 import pytest
 
@@ -21,6 +20,7 @@ from tests.fixtures.lambda_ import (
     deploy,
     environments,
     invoke,
+    one_idle_one_busy,
     pid_alive,
     wait_until,
 )
@@ -32,15 +32,7 @@ def test_no_environment_outlives_a_sigkilled_lab_serve():
         cloud = OfflineTarget(process.url)
         idle = deploy(cloud, SLEEPY, Timeout=60)
         busy = deploy(cloud, SLEEPY, Timeout=60)
-        invoke(cloud, idle)  # one idle environment
-        threading.Thread(target=lambda: _swallow(invoke, cloud, busy, {"sleep": 30}),
-                         daemon=True).start()  # and one busy in its handler
-        def idle_and_busy():
-            envs = environments(cloud)
-            return envs if sorted(e["state"] for e in envs) == ["busy", "idle"] else None
-
-        envs = wait_until(idle_and_busy, 10)
-        assert envs, environments(cloud)
+        envs, _ = one_idle_one_busy(cloud, idle, busy)
         pids = [e["pid"] for e in envs]
         assert all(pid_alive(p) for p in pids)
         os.kill(process.pid, signal.SIGKILL)
@@ -89,9 +81,3 @@ def test_services_lambda_invoke_in_process_interface():
     assert pids and wait_until(lambda: not any(pid_alive(p) for p in pids), 5), \
         "shutdown ends the environments"
 
-
-def _swallow(fn, *args):
-    try:
-        fn(*args)
-    except Exception:
-        pass

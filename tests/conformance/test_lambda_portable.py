@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 
 import pytest
@@ -45,10 +44,10 @@ from tests.conformance.test_lambda_provisioned import (  # noqa: F401
 from tests.fixtures.lambda_ import (
     SLEEPY,
     deploy,
-    environments,
     invoke,
     lab_get,
     log_events,
+    one_idle_one_busy,
     pid_alive,
     wait_until,
 )
@@ -106,16 +105,9 @@ def test_no_environment_or_child_outlives_a_sigkilled_lab_serve():
         cloud = OfflineTarget(process.url)
         idle = deploy(cloud, WITH_CHILD, Timeout=60)
         busy = deploy(cloud, SLEEPY, Timeout=60)
-        child = invoke(cloud, idle)["body"]  # an idle environment with a child of its own
-        threading.Thread(target=lambda: _swallow(invoke, cloud, busy, {"sleep": 30}),
-                         daemon=True).start()  # and one busy in its handler
-
-        def idle_and_busy():
-            envs = environments(cloud)
-            return envs if sorted(e["state"] for e in envs) == ["busy", "idle"] else None
-
-        envs = wait_until(idle_and_busy, 10)
-        assert envs, environments(cloud)
+        # an idle environment with a child of its own, and one busy in its handler
+        envs, first = one_idle_one_busy(cloud, idle, busy)
+        child = first["body"]
         pids = [e["pid"] for e in envs] + [child]
         assert all(pid_alive(p) for p in pids)
         os.kill(process.pid, signal.SIGKILL)  # no shutdown code runs, no prctl to rely on
@@ -144,9 +136,3 @@ def _ps(pids: list[int]) -> list[str]:
             out.append(f"{pid} gone")
     return out
 
-
-def _swallow(fn, *args):
-    try:
-        fn(*args)
-    except Exception:
-        pass
