@@ -11,10 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from lab.offline.moto_setup import skip_iri_grammar
 from lab.offline.process import ServeProcess
 from lab.targets import OfflineTarget
 from lab.walkthrough.notebooks import execute_notebooks, list_notebooks
 from tests.fixtures.common import chart_problems_file
+
+skip_iri_grammar()  # before collection imports moto's CloudFormation: ~3 s of CPU per worker
 
 NOTEBOOKS = list_notebooks(Path(__file__).resolve().parents[1] / "notebooks")
 

@@ -114,6 +114,8 @@ def record_handler(record, lambda_context):
 
 
 def handler(event, context):
+    if event.get("warmup") is True:  # a warm-up invoke (lab.lessons.pipeline): INIT only
+        return {"warmup": True}
     _batch.update(start_ms=time.time() * 1000, size=len(event.get("Records") or []))
     return process_partial_response(event=event, record_handler=record_handler,
                                     processor=processor, context=context)

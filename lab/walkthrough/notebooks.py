@@ -14,9 +14,10 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
-from nbclient import NotebookClient
+if TYPE_CHECKING:  # imported where used: nbformat's schema validation costs ~2 s of CPU to
+    import nbformat  # import, which the test suite's workers (conftest) need not pay
 
 KERNEL_NAME = "serverless-lab"
 # Notebooks executed at once by `execute_notebooks` (env LAB_NOTEBOOK_JOBS overrides): each
@@ -52,6 +53,9 @@ def execute_notebook(path: str | Path, out_path: str | Path | None = None,
                      timeout: int = 900, env: dict[str, str] | None = None,
                      ) -> tuple[nbformat.NotebookNode, float]:
     """Run `path` top to bottom in a fresh kernel (offline target); return it and seconds."""
+    import nbformat
+    from nbclient import NotebookClient
+
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     os.environ.setdefault("LAB_TARGET", "offline")

@@ -49,17 +49,21 @@ def assert_tidy_run(df, experiment):
 
 # -- SQS only -----------------------------------------------------------------------------
 def test_short_polling_costs_more_calls_per_message_than_long_polling(clean_cloud):
-    df = polling.polling(clean_cloud, n_messages=6, rate_per_s=6.0, wait_times=(0, 5),
+    df = polling.polling(clean_cloud, n_messages=6, rate_per_s=3.0, wait_times=(0, 5),
                          short_poll_pause_s=0.01, seed=3, show_progress=False)
     assert_tidy_run(df, "polling")
     summary = polling.summarize(df).set_index("mode")
     assert summary["messages"].tolist() == [6, 6]  # every message delivered in both modes
     # A long poll returns as soon as a message arrives, so it never comes back empty while
-    # the producer is still sending; short polls come back empty between arrivals.
+    # the producer is still sending: one receive and one delete per message.
     assert summary.loc["long (5 s)", "empty_receives"] == 0
-    assert summary.loc["short", "empty_receives"] > 10
-    assert summary.loc["short", "calls_per_message"] > 3 * summary.loc["long (5 s)",
-                                                                        "calls_per_message"]
+    assert summary.loc["long (5 s)", "calls_per_message"] == 2
+    # Short polls come back empty between arrivals (~0.3 s apart here). How many fit in a gap
+    # depends on the machine's speed (a loaded CI machine fits few), not on SQS: the claim is
+    # that there are some, and that each one is a call paid for with no message.
+    assert summary.loc["short", "empty_receives"] > 0
+    assert summary.loc["short", "calls_per_message"] == \
+        pytest.approx(2 + summary.loc["short", "empty_receives"] / 6)
     assert_nothing_left(clean_cloud)
 
 
