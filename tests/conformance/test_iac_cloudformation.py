@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 
-from lab.offline.cloudformation.stacks import changed_moto_functions
 from tests.fixtures.common import client_error
 from tests.fixtures.iac import (
     CLOUDFORMATION,
@@ -23,6 +22,10 @@ def _name(prefix: str) -> str:
 
 
 def test_moto_cloudformation_code_is_the_version_the_lab_extends():
+    # imported here: moto's CloudFormation imports every moto service (~1.7 s of CPU), which
+    # every test worker would otherwise pay while collecting
+    from lab.offline.cloudformation.stacks import changed_moto_functions
+
     assert changed_moto_functions() == []
 
 
