@@ -5,7 +5,9 @@ visibility timeout; a crashed invocation returns its whole batch; a message rece
 than maxReceiveCount times moves to the DLQ. So at the end every message was either
 processed successfully or is in the DLQ, none is lost, and every extra delivery is
 explained by an earlier failed delivery (reported item, or a crashed batch).
-The visibility timeout is short (2 s) to keep the soak bounded.
+The visibility timeout is short (3 s, the function's 1 s timeout plus room for a replacement
+environment's INIT after a crash) to keep the soak bounded. A handler that times out after
+writing its record fails its whole batch: such deliveries count as failed, as Lambda sees them.
 """
 
 from __future__ import annotations
@@ -32,12 +34,12 @@ CRASHERS = 10  # crash the runtime on their first delivery (the whole batch retu
 MAX_RECEIVE = 5
 
 
-@pytest.mark.flaky(reruns=2)  # 5,000 messages with 1-2 s visibility timeouts: a handler record delayed past a timeout under contention
+@pytest.mark.flaky(reruns=2)  # a batch in flight past the 3 s visibility timeout (INIT + handler on a saturated machine) is delivered twice: at-least-once, not a lab fault
 def test_soak_5000_messages_none_lost_duplicates_explained(clean_cloud):
     started = time.monotonic()
     lab_post(clean_cloud, "/_lab/esm/config", {"time_scale": 60})
     fn = deploy(clean_cloud, mode="report", timeout=1)
-    url, arn, dlq = make_queue(clean_cloud, visibility=2, max_receive_count=MAX_RECEIVE)
+    url, arn, dlq = make_queue(clean_cloud, visibility=3, max_receive_count=MAX_RECEIVE)
     rng = random.Random(7)
     special = rng.sample(range(TOTAL), POISON + CRASHERS)
     poison, crashers = set(special[:POISON]), set(special[POISON:])
@@ -64,12 +66,21 @@ def test_soak_5000_messages_none_lost_duplicates_explained(clean_cloud):
             break
         in_dlq |= {m["MessageId"] for m in got}
 
+    # How the mapping saw each invocation end, by request id: a handler can write its record
+    # and still time out (its record reached the test's collector late, on a busy machine);
+    # Lambda then fails the whole batch, and every message in it returns (Sandbox.Timedout).
+    ended = {r["request_id"]: r for r in stats(clean_cloud, backlog["uuid"])["invocations"]
+             if r.get("request_id")}
+
     # Every delivery the function saw, per message, with what happened to it.
     deliveries: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for inv in fn.invocations():
+        end = ended.get(inv["request_id"], {})
         for mid, attempt in zip(inv["ids"], inv["attempts"], strict=True):
             if inv["outcome"] == "crash":
                 result = "crashed_batch"
+            elif end.get("outcome") == "function_error":
+                result = f"failed_batch ({end.get('error_type')})"
             elif mid in inv["failed"]:
                 result = "reported_failed"
             else:
