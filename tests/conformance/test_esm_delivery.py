@@ -107,7 +107,7 @@ def test_a_function_error_returns_the_whole_batch_after_the_visibility_timeout(
 
 
 def test_report_batch_item_failures_returns_only_the_reported_messages(clean_cloud):
-    fn = deploy(clean_cloud, mode="report", timeout=1)
+    fn = deploy(clean_cloud, mode="report", timeout=1, warm=True)
     url, arn, _ = make_queue(clean_cloud, visibility=1)
     ids = run_backlog(clean_cloud, fn, url, arn, [{"n": 0}, {"n": 1, "fail": 1}, {"n": 2},
                                                   {"n": 3, "fail": 2}, {"n": 4}], 30,
@@ -133,7 +133,7 @@ MALFORMED = [
 def test_report_batch_item_failures_response_rules(clean_cloud, response, returned):
     """Empty/null list or response = all succeeded; empty/null/badly-keyed/unknown
     itemIdentifier or a non-object response = the whole batch failed."""
-    fn = deploy(clean_cloud, mode="report", timeout=1)
+    fn = deploy(clean_cloud, mode="report", timeout=1, warm=True)
     url, arn, _ = make_queue(clean_cloud, visibility=1)
     mapping = create_mapping(clean_cloud, fn, arn, FunctionResponseTypes=[
         "ReportBatchItemFailures"], Enabled=False)
@@ -154,7 +154,7 @@ def test_report_batch_item_failures_response_rules(clean_cloud, response, return
 
 
 def test_messages_move_to_the_dlq_after_max_receive_count(clean_cloud):
-    fn = deploy(clean_cloud, timeout=1)
+    fn = deploy(clean_cloud, timeout=1, warm=True)
     url, arn, dlq = make_queue(clean_cloud, visibility=1, max_receive_count=2)
     # BatchSize 1: with bigger batches, a poison message's batch-mates fail with it and
     # reach the DLQ too (the reason ReportBatchItemFailures exists).
@@ -178,7 +178,7 @@ def test_messages_move_to_the_dlq_after_max_receive_count(clean_cloud):
 
 def test_fifo_keeps_order_within_a_group_across_retries_and_other_groups_flow(clean_cloud):
     visibility = 2
-    fn = deploy(clean_cloud, mode="fifo", timeout=1)
+    fn = deploy(clean_cloud, mode="fifo", timeout=1, warm=True)
     url, arn, _ = make_queue(clean_cloud, visibility=visibility, fifo=True)
     bodies = [{"g": "A", "n": n, **({"fail": 1} if n == 1 else {})} for n in range(4)]
     bodies += [{"g": "B", "n": n} for n in range(4)]
@@ -205,7 +205,7 @@ def test_fifo_keeps_order_within_a_group_across_retries_and_other_groups_flow(cl
 
 
 def test_fifo_stop_at_first_failure_keeps_order_with_batches(clean_cloud):
-    fn = deploy(clean_cloud, mode="fifo", timeout=1)
+    fn = deploy(clean_cloud, mode="fifo", timeout=1, warm=True)
     url, arn, _ = make_queue(clean_cloud, visibility=1, fifo=True)
     bodies = [{"n": n, **({"fail": 1} if n in (2, 6) else {})} for n in range(10)]
     run_backlog(clean_cloud, fn, url, arn, bodies, 30, BatchSize=10,
