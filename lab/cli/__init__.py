@@ -74,7 +74,6 @@ def main(argv: list[str] | None = None) -> int:
             _serve_on_the_c_allocator(sys.argv[1:])
         from lab.offline.server import serve
 
-
         return serve(args.host, args.port, args.exit_with_parent,
                      allow_hosts=tuple(args.allow_host), allow_remote=args.allow_remote)
     if args.command == "build":

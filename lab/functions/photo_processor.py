@@ -18,13 +18,13 @@ Failure injection, per message, from the body's `lab` object:
   unless the function's `REJECT_CORRUPT=1` (the fix: record it as rejected, done).
 - `crash: true`: the process exits mid-batch (Lambda reports `Runtime.ExitError`).
 - `hang: true`: the handler sleeps past the function timeout (`Sandbox.Timedout`).
-
-An event `{"warmup": true}` (not an SQS event) returns at once: the failure lab starts its
-environments with it before a mapping delivers, so INIT happens outside any batch.
 - `fail_attempts: k`: the first k receives fail (a transient error).
 - `work_ms: t`: the resize takes t ms longer (a bigger photo).
 - `log_event: true`: the handler logs the whole event it received (`LAB_EVENT {json}`), so a
   notebook can show a real SQS event.
+
+An event `{"warmup": true}` (not an SQS event) returns at once
+(`lab.stack.coldstart.warm_up`): environments started before a mapping delivers.
 
 Environment:
 - `BATCH_FAILURES`: `raise` (default: any failed record raises at the end, so the whole
@@ -110,7 +110,7 @@ def process_photo(body, message_id, receive_count, request_id):
 
 
 def handler(event, context):
-    if event.get("warmup") is True:  # a warm-up invoke (lab.lessons.pipeline): INIT only
+    if event.get("warmup") is True:  # lab.stack.coldstart.warm_up: INIT only
         return {"warmup": True}
     start_ms = time.time() * 1000
     records = event.get("Records") or []

@@ -46,6 +46,7 @@ from lab.experiments.harness import (
 from lab.experiments.metadata import experiment_stack, progress_bar, run_metadata, tidy
 from lab.observe import logs
 from lab.stack import wait_for_mapping
+from lab.stack.coldstart import warm_up
 from lab.stack.http_api import post_json
 from lab.stack.waits import poll_until
 from lab.targets import require_offline
@@ -397,24 +398,6 @@ def _drain_dlq(sqs, dlq_url: str, hold_s: int = 120) -> dict[str, dict]:
                                  MessageSystemAttributeNames=["All"])}
 
 
-def warm_up(target, function_name: str, environments: int) -> None:
-    """Start `environments` execution environments of a photo function before its mapping
-    delivers: that many `{"warmup": true}` invokes at once (the handlers return at once, so
-    concurrent requests each need their own environment). The failure lab compresses the
-    visibility timeout to 2 s; a batch delivered to a cold environment would stay in flight
-    through INIT as well, and on a busy machine INIT alone can outlast 2 s: the batch comes
-    back before it is deleted, a duplicate that has nothing to do with the failure studied."""
-    lam = target.client("lambda")
-
-    def invoke(_):
-        resp = lam.invoke(FunctionName=function_name, Payload=b'{"warmup": true}')
-        if resp.get("FunctionError"):
-            raise RuntimeError(f"warm-up of {function_name} failed: {resp['Payload'].read()!r}")
-
-    with ThreadPoolExecutor(max_workers=environments) as pool:
-        list(pool.map(invoke, range(environments)))
-
-
 def _run_variant(target, name: str, variant: dict, *, n: int, seed: int, batch_size: int,
                  visibility_timeout: int, max_receive_count: int, function_timeout: int,
                  timeout_s: float, stack_name: str, t0: float, bar) -> dict:
@@ -447,7 +430,8 @@ def _run_variant(target, name: str, variant: dict, *, n: int, seed: int, batch_s
                     entries.append({"Id": str(i), "MessageBody": json.dumps(
                         {"photo_id": photo_id, "size_bytes": 100_000, "lab": lab})})
                 send_batch(sqs, queue.url, entries)
-            warm_up(target, fn.name, variant.get("max_concurrency", 2))
+            # environments initialised first: INIT must not eat the compressed visibility timeout
+            warm_up(target.client("lambda"), fn.name, variant.get("max_concurrency", 2))
             uuid = stack.event_source_mapping(
                 fn, queue, batch_size=size, report_batch_item_failures=variant.get("report", False),
                 maximum_concurrency=variant.get("max_concurrency", 2),

@@ -8,7 +8,7 @@
 - `http_api`: an HTTP API's invoke URL and a JSON POST to it.
 - `policies`, `retry`: least-privilege IAM documents; retries on IAM propagation and
   throttling (what AWS needs and moto never checks).
-- `coldstart`: forcing a cold start by updating a function's configuration.
+- `coldstart`: forcing a cold start by updating a function's configuration, and warm-ups.
 """
 
 from lab.stack.builder import DEFAULT_RUNTIME, Created, Function, Queue, Stack

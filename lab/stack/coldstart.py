@@ -1,5 +1,6 @@
 """Forced cold starts, the lambda-perf way: changing the function's configuration (here one
 environment variable) retires its execution environments, so the next invoke runs INIT.
+And the opposite, warm-ups: environments initialised before traffic needs them.
 Works the same offline (`lab serve` retires environments on update) and on AWS.
 """
 
@@ -7,6 +8,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+WARM_UP_EVENT = b'{"warmup": true}'  # the lab's handlers answer it at once, doing nothing
 
 COLD_START_VARIABLE = "LAB_COLD_START"
 
@@ -47,3 +51,19 @@ def force_cold_start(lam, function_name: str, *, payload: dict | None = None,
     return {"request_id": resp["ResponseMetadata"]["RequestId"], "marker": marker,
             "status_code": resp.get("StatusCode"), "function_error": resp.get("FunctionError"),
             "payload": body}
+
+
+def warm_up(lam, function_name: str, environments: int = 1) -> None:
+    """Initialise `environments` execution environments of the function before traffic:
+    that many WARM_UP_EVENT invokes at once (the handler answers at once, so concurrent
+    requests each need an environment of their own). Where an experiment compresses the
+    visibility timeout to a second or two, a batch delivered to a cold environment stays in
+    flight through INIT as well, and on a busy machine INIT alone can outlast it: the batch
+    comes back before it is deleted, a duplicate that has nothing to do with what is studied."""
+    def invoke(_):
+        resp = lam.invoke(FunctionName=function_name, Payload=WARM_UP_EVENT)
+        if resp.get("FunctionError"):
+            raise RuntimeError(f"warm-up of {function_name} failed: {resp['Payload'].read()!r}")
+
+    with ThreadPoolExecutor(max_workers=environments) as pool:
+        list(pool.map(invoke, range(environments)))

@@ -69,8 +69,8 @@ def test_soak_5000_messages_none_lost_duplicates_explained(clean_cloud):
     # How the mapping saw each invocation end, by request id: a handler can write its record
     # and still time out (its record reached the test's collector late, on a busy machine);
     # Lambda then fails the whole batch, and every message in it returns (Sandbox.Timedout).
-    ended = {r["request_id"]: r for r in stats(clean_cloud, backlog["uuid"])["invocations"]
-             if r.get("request_id")}
+    got = stats(clean_cloud, backlog["uuid"])
+    ended = {r["request_id"]: r for r in got["invocations"] if r.get("request_id")}
 
     # Every delivery the function saw, per message, with what happened to it.
     deliveries: dict[str, list[tuple[int, str]]] = defaultdict(list)
@@ -107,7 +107,6 @@ def test_soak_5000_messages_none_lost_duplicates_explained(clean_cloud):
     assert extra == sum(by_cause.values())
     assert by_cause["crashed_batch"] >= CRASHERS  # each crash returned its whole batch
     assert by_cause["reported_failed"] > 0.05 * TOTAL
-    got = stats(clean_cloud, backlog["uuid"], invocations=False)
     elapsed = time.monotonic() - started
     print(json.dumps({"messages": TOTAL, "processed": len(succeeded), "dlq": len(in_dlq),
                       "redeliveries": extra, "by_cause": dict(by_cause),

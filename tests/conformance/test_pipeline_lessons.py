@@ -107,7 +107,7 @@ MODES = {
 # and INIT is not part of the function timeout: on a loaded CI machine a 2 s visibility timeout
 # let whole partial-response batches come back before they were deleted (duplicates), and a
 # 2 s function timeout failed them whole. failure_run now starts each variant's environments
-# before its mapping delivers (pl.warm_up), so a batch is in flight for the handler only: a
+# before its mapping delivers (lab.stack.coldstart.warm_up), so a batch is in flight for the handler only: a
 # 5 s function timeout and twice that as the visibility timeout.
 @pytest.mark.timeout(180)
 def test_whole_batch_failure_dead_letters_healthy_messages_partial_responses_do_not(clean_cloud):
