@@ -38,6 +38,8 @@ COLUMNS = {
     "t_s": "time since the first send (s)",
     "time_utc": "wall-clock time of the event (UTC)",
     "observed_by": "sqs | consumer | computed | dlq poll (see module docstring)",
+    "requested_s": "for a consumer's receive: when its ReceiveMessage call was made, since the "
+                   "first send (s); SQS received the message between this and t_s",
 }
 
 
@@ -81,10 +83,11 @@ def redelivery(target, *, n_messages: int = 6, visibility_timeout: int = 2,
     bar = progress_bar(n_messages, "messages settled", show_progress)
     t0_wall = time.time()
 
-    def row(label, mid, event, attempt, at, observed_by, outcome=None):
+    def row(label, mid, event, attempt, at, observed_by, outcome=None, requested=None):
         rows.append({"message": label, "message_id": mid, "event": event, "attempt": attempt,
                      "outcome": outcome, "t_s": at - t0_wall,
-                     "time_utc": datetime.fromtimestamp(at, UTC), "observed_by": observed_by})
+                     "time_utc": datetime.fromtimestamp(at, UTC), "observed_by": observed_by,
+                     "requested_s": None if requested is None else requested - t0_wall})
 
     try:
         with experiment_stack(target, stack_name) as stack:
@@ -102,6 +105,7 @@ def redelivery(target, *, n_messages: int = 6, visibility_timeout: int = 2,
             settled: set[str] = set()
             deadline = time.monotonic() + timeout_s
             while len(settled) < n_messages and time.monotonic() < deadline:
+                asked = time.time()
                 msgs = sqs.receive_message(
                     QueueUrl=queue.url, WaitTimeSeconds=wait_time_seconds,
                     MaxNumberOfMessages=10, MessageSystemAttributeNames=["All"],
@@ -113,11 +117,11 @@ def redelivery(target, *, n_messages: int = 6, visibility_timeout: int = 2,
                     if attempt == 1:
                         row(label, mid, "sent", 0, int(attrs["SentTimestamp"]) / 1e3, "sqs")
                     if attempt <= crashes[mid]:
-                        row(label, mid, "receive", attempt, now, "consumer", "crashed")
+                        row(label, mid, "receive", attempt, now, "consumer", "crashed", asked)
                         row(label, mid, "visibility_expired", attempt,
                             now + visibility_timeout, "computed")
                     else:
-                        row(label, mid, "receive", attempt, now, "consumer", "processed")
+                        row(label, mid, "receive", attempt, now, "consumer", "processed", asked)
                         sqs.delete_message(QueueUrl=queue.url, ReceiptHandle=m["ReceiptHandle"])
                         row(label, mid, "delete", attempt, time.time(), "consumer")
                         settled.add(mid)
@@ -153,13 +157,15 @@ def attempts(events: pd.DataFrame) -> pd.DataFrame:
                       & events["event"].isin(["delete", "visibility_expired"])]
         end = same.sort_values("t_s").iloc[0] if len(same) else None
         out.append({"message": r["message"], "attempt": int(r["attempt"]),
-                    "received_s": r["t_s"], "ended_s": None if end is None else end["t_s"],
+                    "requested_s": r["requested_s"], "received_s": r["t_s"],
+                    "ended_s": None if end is None else end["t_s"],
                     "ended_by": None if end is None else end["event"],
                     "invisible_s": None if end is None else end["t_s"] - r["t_s"]})
     df = pd.DataFrame(out)
     df.attrs.update(events.attrs)
     df.attrs["columns"] = {
         "message": COLUMNS["message"], "attempt": "receive count of the attempt (count)",
+        "requested_s": COLUMNS["requested_s"],
         "received_s": "receive time since first send (s)",
         "ended_s": "delete or visibility expiry time since first send (s)",
         "ended_by": "delete | visibility_expired",

@@ -80,12 +80,17 @@ def test_redelivery_after_visibility_timeout_and_dlq_after_max_receive_count(cle
     crashed = tries[tries["ended_by"] == "visibility_expired"]
     assert len(crashed) >= max_rc  # the poison message crashed max_receive_count times
     # A crashed attempt's message is received again once its visibility timeout expired:
-    # never before, and (on a quiet queue) within a second after.
+    # never before, and (on a quiet queue) within a second after. The consumer only knows
+    # that SQS received the message between its call and the call's return (`requested_s`,
+    # `received_s`): the hiding receive happened no earlier than that attempt's call, the
+    # next receive no later than its return, so their distance is at least the timeout
+    # (10 ms allowed for millisecond clocks). Return-to-return distances can be shorter
+    # when the first return was slow (a loaded machine: 0.94 s for a 1 s timeout in CI).
     for _, t in crashed.iterrows():
         nxt = tries[(tries["message"] == t["message"]) & (tries["attempt"] == t["attempt"] + 1)]
         if len(nxt):
-            gap = nxt["received_s"].item() - t["received_s"]
-            assert vt - 0.05 <= gap <= vt + 1.0, gap
+            assert nxt["received_s"].item() - t["requested_s"] >= vt - 0.01
+            assert nxt["received_s"].item() - t["received_s"] <= vt + 1.0
     dead = ev[ev["event"] == "dlq"]["message"].item()
     assert ev[(ev["message"] == dead) & (ev["event"] == "receive")]["attempt"].max() == max_rc
     assert_nothing_left(clean_cloud)
