@@ -10,12 +10,18 @@ snapshot restore is a MODEL (a fork of an initialised template).
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.fixtures.lambda_ import deploy, invocations, invoke, log_events, wait_until
+from tests.fixtures.lambda_ import (
+    deploy,
+    in_distinct_environments,
+    invocations,
+    invoke,
+    log_events,
+    wait_until,
+)
 
 INIT_TYPE = """
 import os, random
@@ -47,6 +53,8 @@ def after():
     INIT_VALUE = secrets.randbelow(10**9)   # the fix: kernel entropy, unique per environment
 
 def handler(event, context):
+    import time
+    time.sleep(event.get("sleep", 0))
     return {"events": EVENTS, "pid": os.getpid(), "init_value": INIT_VALUE,
             "drawn_now": random.random(),
             "init_type": os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"]}
@@ -54,6 +62,7 @@ def handler(event, context):
 
 
 def _published(cloud, source, **config):
+    config.setdefault("Timeout", 10)  # room for in_distinct_environments' 3 s hold
     name = deploy(cloud, source, **config)
     lam = cloud.client("lambda")
     version = lam.publish_version(FunctionName=name)["Version"]
@@ -112,9 +121,7 @@ def test_provisioned_environments_answer_first_without_init_then_excess_is_on_de
     lam.put_provisioned_concurrency_config(
         FunctionName=name, Qualifier="live", ProvisionedConcurrentExecutions=2)
     assert _wait_ready(lam, name, "live")
-    with ThreadPoolExecutor(3) as pool:
-        bodies = list(pool.map(lambda _: invoke(clean_cloud, name, {"sleep": 1.0},
-                                                Qualifier="live")["body"], range(3)))
+    bodies = [r["body"] for r in in_distinct_environments(clean_cloud, name, 3, Qualifier="live")]
     kinds = sorted(b["init_type"] for b in bodies)
     assert kinds == ["on-demand", "provisioned-concurrency", "provisioned-concurrency"]
     records = invocations(clean_cloud, name)
@@ -141,9 +148,7 @@ def test_snapstart_configuration_shape(clean_cloud):
 
 def test_snapstart_restores_with_restore_duration_and_hooks(clean_cloud):
     name, version = _published(clean_cloud, HOOKS, SnapStart={"ApplyOn": "PublishedVersions"})
-    with ThreadPoolExecutor(2) as pool:
-        bodies = list(pool.map(lambda _: invoke(clean_cloud, name, Qualifier=version)["body"],
-                               range(2)))
+    bodies = [r["body"] for r in in_distinct_environments(clean_cloud, name, 2, Qualifier=version)]
     for body in bodies:
         assert body["init_type"] == "snap-start"
         (before, before_pid), (after, after_pid) = body["events"]
@@ -167,11 +172,9 @@ def test_snapstart_uniqueness_hazard(clean_cloud):
     """A value drawn in INIT is the same in every restored environment (the hazard);
     on-demand environments of $LATEST each draw their own."""
     name, version = _published(clean_cloud, INIT_TYPE, SnapStart={"ApplyOn": "PublishedVersions"})
-    with ThreadPoolExecutor(3) as pool:
-        restored = list(pool.map(lambda _: invoke(clean_cloud, name, {"sleep": 0.5},
-                                                  Qualifier=version)["body"], range(3)))
-        on_demand = list(pool.map(lambda _: invoke(clean_cloud, name, {"sleep": 0.5})["body"],
-                                  range(2)))
+    restored = [r["body"] for r in in_distinct_environments(clean_cloud, name, 3,
+                                                             Qualifier=version)]
+    on_demand = [r["body"] for r in in_distinct_environments(clean_cloud, name, 2)]
     assert len({b["pid"] for b in restored}) == 3
     assert len({b["init_value"] for b in restored}) == 1
     # the PRNG state is in the snapshot too: the first random.random() of each restored

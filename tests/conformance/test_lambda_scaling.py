@@ -18,6 +18,7 @@ from tests.fixtures.lambda_ import (
     SLEEPY,
     deploy,
     environments,
+    in_distinct_environments,
     invocations,
     invoke,
     lab_config,
@@ -50,7 +51,7 @@ def _parallel(n: int, fn) -> list:
 
 def test_concurrent_invocations_each_get_their_own_cold_environment(cloud):
     name = deploy(cloud, SLEEPY, Timeout=10)
-    results = _parallel(3, lambda i: invoke(cloud, name, {"sleep": 1.0}))
+    results = in_distinct_environments(cloud, name, 3)
     assert [r["body"] for r in results] == ["done"] * 3
     records = invocations(cloud, name)
     assert len({r["environment_id"] for r in records}) == 3
