@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from botocore.exceptions import ClientError
@@ -24,29 +25,11 @@ from tests.fixtures.lambda_ import (
     lab_config,
     lab_get,
     pid_alive,
+    wait_holding,
     wait_until,
     wait_updated,
     zip_of,
 )
-
-
-def _parallel(n: int, fn) -> list:
-    results: list = [None] * n
-    barrier = threading.Barrier(n)
-
-    def run(i):
-        barrier.wait()
-        try:
-            results[i] = fn(i)
-        except Exception as exc:  # collected, asserted by the caller
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
 
 
 def test_concurrent_invocations_each_get_their_own_cold_environment(cloud):
@@ -81,14 +64,23 @@ def test_reserved_concurrency_caps_concurrent_environments(cloud):
     lam = cloud.client("lambda", config=NO_RETRY)
     lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=2)
 
-    def attempt(i):
+    def attempt():
         try:
-            return invoke(cloud, name, {"sleep": 1.5}, client=lam)["body"]
+            return invoke(cloud, name, {"sleep": 3}, client=lam)["body"]
         except ClientError as exc:
             return exc.response["Error"]["Code"]
 
-    results = _parallel(4, attempt)
-    assert sorted(results) == ["TooManyRequestsException"] * 2 + ["done"] * 2
+    # Two invocations hold the two environments the reservation allows (each sent once the
+    # one before holds its environment); two more, sent while they hold, are throttled.
+    with ThreadPoolExecutor(2) as pool:
+        held = []
+        for k in (1, 2):
+            held.append(pool.submit(attempt))
+            wait_holding(cloud, name, k)
+        extra = [attempt(), attempt()]
+        results = [f.result() for f in held]
+    assert extra == ["TooManyRequestsException"] * 2
+    assert results == ["done"] * 2
     assert len({r["environment_id"] for r in invocations(cloud, name)}) == 2
 
 
