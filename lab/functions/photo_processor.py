@@ -23,8 +23,8 @@ Failure injection, per message, from the body's `lab` object:
 - `log_event: true`: the handler logs the whole event it received (`LAB_EVENT {json}`), so a
   notebook can show a real SQS event.
 
-An event `{"warmup": true}` (not an SQS event) returns at once
-(`lab.stack.coldstart.warm_up`): environments started before a mapping delivers.
+An event `{"warmup": true, "hold_s": s}` (not an SQS event) returns after `hold_s` seconds,
+doing nothing (`lab.stack.coldstart.warm_up`): environments started before a mapping delivers.
 
 Environment:
 - `BATCH_FAILURES`: `raise` (default: any failed record raises at the end, so the whole
@@ -110,7 +110,8 @@ def process_photo(body, message_id, receive_count, request_id):
 
 
 def handler(event, context):
-    if event.get("warmup") is True:  # lab.stack.coldstart.warm_up: INIT only
+    if event.get("warmup") is True:  # lab.stack.coldstart.warm_up: INIT, then hold
+        time.sleep(event.get("hold_s", 0))
         return {"warmup": True}
     start_ms = time.time() * 1000
     records = event.get("Records") or []

@@ -114,7 +114,8 @@ def record_handler(record, lambda_context):
 
 
 def handler(event, context):
-    if event.get("warmup") is True:  # lab.stack.coldstart.warm_up: INIT only
+    if event.get("warmup") is True:  # lab.stack.coldstart.warm_up: INIT, then hold
+        time.sleep(event.get("hold_s", 0))
         return {"warmup": True}
     _batch.update(start_ms=time.time() * 1000, size=len(event.get("Records") or []))
     return process_partial_response(event=event, record_handler=record_handler,

@@ -10,7 +10,8 @@ import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-WARM_UP_EVENT = b'{"warmup": true}'  # the lab's handlers answer it at once, doing nothing
+# The lab's handlers answer a warm-up event doing nothing but wait `hold_s` seconds.
+WARM_UP_EVENT = {"warmup": True, "hold_s": 0}
 
 COLD_START_VARIABLE = "LAB_COLD_START"
 
@@ -53,15 +54,22 @@ def force_cold_start(lam, function_name: str, *, payload: dict | None = None,
             "payload": body}
 
 
-def warm_up(lam, function_name: str, environments: int = 1) -> None:
+def warm_up(lam, function_name: str, environments: int = 1, *, hold_s: float = 0.5) -> None:
     """Initialise `environments` execution environments of the function before traffic:
-    that many WARM_UP_EVENT invokes at once (the handler answers at once, so concurrent
-    requests each need an environment of their own). Where an experiment compresses the
-    visibility timeout to a second or two, a batch delivered to a cold environment stays in
-    flight through INIT as well, and on a busy machine INIT alone can outlast it: the batch
-    comes back before it is deleted, a duplicate that has nothing to do with what is studied."""
+    that many warm-up invokes at once. Each holds its environment `hold_s` seconds before it
+    answers, as warmers do (serverless-plugin-warmup, lambda-warmer: a short delay "when
+    concurrency is used"), so the invokes overlap and none is served by an environment
+    another one already finished with; 0.5 s leaves room for a busy machine here, and costs
+    under a second of billed time per environment on AWS.
+
+    Why: where an experiment compresses the visibility timeout to a second or two, a batch
+    delivered to a cold environment stays in flight through INIT as well, and on a busy
+    machine INIT alone can outlast it: the batch comes back before it is deleted, a
+    duplicate that has nothing to do with what is studied."""
+    payload = json.dumps({**WARM_UP_EVENT, "hold_s": hold_s if environments > 1 else 0})
+
     def invoke(_):
-        resp = lam.invoke(FunctionName=function_name, Payload=WARM_UP_EVENT)
+        resp = lam.invoke(FunctionName=function_name, Payload=payload)
         if resp.get("FunctionError"):
             raise RuntimeError(f"warm-up of {function_name} failed: {resp['Payload'].read()!r}")
 

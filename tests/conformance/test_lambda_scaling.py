@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from botocore.exceptions import ClientError
 
+from lab.stack.coldstart import warm_up
 from tests.fixtures.lambda_ import (
     NO_RETRY,
     SLEEPY,
@@ -45,6 +46,32 @@ def test_concurrent_invocations_each_get_their_own_cold_environment(cloud):
     later = invocations(cloud, name)[3:]
     assert not any(r["cold"] for r in later)
     assert {r["environment_id"] for r in later} <= {r["environment_id"] for r in records}
+
+
+WARMABLE = """
+import time
+
+def handler(event, context):
+    if event.get("warmup") is True:
+        time.sleep(event.get("hold_s", 0))
+        return None
+    return "done"
+"""
+
+
+def test_warm_up_initialises_the_environments_asked_for_and_the_next_invokes_are_warm(cloud):
+    """lab.stack.coldstart.warm_up: N concurrent warm-up invokes that overlap (each holds its
+    environment), so N environments are initialised; traffic after it runs no INIT."""
+    name = deploy(cloud, WARMABLE)
+    warm_up(cloud.client("lambda"), name, 3)
+    envs = environments(cloud, name)
+    assert len(envs) == 3 and {e["state"] for e in envs} == {"idle"}
+    warmed = invocations(cloud, name)
+    assert len(warmed) == 3 and all(r["cold"] for r in warmed)
+    assert len({r["environment_id"] for r in warmed}) == 3
+    for _ in range(3):
+        invoke(cloud, name)
+    assert not any(r["cold"] for r in invocations(cloud, name)[3:])
 
 
 def test_reserved_concurrency_zero_throttles_every_invoke(cloud):
