@@ -223,6 +223,8 @@ SWEEP_COLUMNS = {
     "work_s": "how long the job takes when it runs to the end (s)",
     "sent_s": "when the SendMessageBatch carrying the message returned, since the sweep "
               "point's first send (s)",
+    "requested_s": "when the ReceiveMessage call that got it was made, since the sweep point's "
+                   "first send (s); SQS hid the message between this and received_s",
     "received_s": "when the receive returned, since the sweep point's first send (s)",
     "ended_s": "when the worker finished (deleted) or crashed (s)",
     "outcome": "completed (deleted) | crashed (stopped without deleting)",
@@ -263,7 +265,7 @@ def _work_point(sqs, url: str, *, vt: int, heartbeat: bool, n: int, workers: int
     crashed_once: set[int] = set()
     deadline = t0 + stop_after
 
-    def work_one(index: int, m: dict) -> None:
+    def work_one(index: int, m: dict, requested: float) -> None:
         received = time.monotonic()
         i = json.loads(m["Body"])["message"]
         attempt = int(m["Attributes"]["ApproximateReceiveCount"])
@@ -290,7 +292,8 @@ def _work_point(sqs, url: str, *, vt: int, heartbeat: bool, n: int, workers: int
         with lock:
             rows.append({"visibility_timeout_s": vt, "heartbeat": heartbeat, "message": i,
                          "message_id": m["MessageId"], "attempt": attempt, "worker": index,
-                         "work_s": work[i], "sent_s": sent[i], "received_s": received - t0, "ended_s": ended - t0,
+                         "work_s": work[i], "sent_s": sent[i], "requested_s": requested - t0,
+                         "received_s": received - t0, "ended_s": ended - t0,
                          "outcome": "crashed" if crashes else "completed",
                          "heartbeats": beats, "kind": None, "recovery_s": np.nan})
             if not crashes and i not in done:
@@ -302,11 +305,12 @@ def _work_point(sqs, url: str, *, vt: int, heartbeat: bool, n: int, workers: int
             with lock:
                 if len(done) >= n:
                     return
+            requested = time.monotonic()
             msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=1,
                                        MessageSystemAttributeNames=["ApproximateReceiveCount"]
                                        ).get("Messages", [])
             for m in msgs:
-                work_one(index, m)
+                work_one(index, m, requested)
 
     threads = [threading.Thread(target=worker, args=(k,), daemon=True) for k in range(workers)]
     for t in threads:
